@@ -1,0 +1,44 @@
+# Two commands for a newcomer on a fresh Debian machine with Python 3.11:
+#   make run   set everything up and start the dashboard
+#   make test  set everything up and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup models system-deps lint bench clean-venv
+
+run: setup
+	$(PY) -m streamlit run streamlit_app.py
+
+test: setup system-deps
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+setup: $(VENV)/.installed models
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+# Weights come from the mediapipe wheel on PyPI, verified by sha256 (models/manifest.json).
+models: $(VENV)/.installed
+	$(PY) -m estimator.weights
+
+# Debian packages the browser test needs: Chromium for Playwright to drive.
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; \
+	fi
+
+lint: setup
+	$(PY) -m ruff check .
+
+bench: setup
+	$(PY) bench/estimator.py
+	$(PY) bench/analysis.py
+	$(PY) bench/dashboard.py
