@@ -1,0 +1,534 @@
+"""Benchmark: our estimator against MediaPipe's own legacy Pose solution on one clip.
+
+Run from the project root with the project's environment::
+
+    .venv/bin/python bench/estimator.py [--repeat N] [--clip PATH]
+        [--mediapipe-python PATH] [--no-mediapipe] [--json OUT]
+
+It prints, for ``../shared/media/parkour_walk.mp4`` by default:
+
+- our frames per second in single-person mode (``PoseEstimator(max_people=1)``)
+  and multi-person mode (the default ``max_people``), decode included, models
+  loaded before the clock starts; in multi-person mode the share of frames with
+  both people tracked and the number of distinct track ids;
+- in the same run, the frames per second of MediaPipe's legacy Pose solution
+  (``mediapipe==0.10.21``, ``model_complexity=1``, video mode), decode included,
+  run by ``bench/mediapipe_reference.py`` in a throw-away virtual environment
+  (``bench/.mediapipe-venv``, created on first use with ``pip install
+  mediapipe==0.10.21``; never the project's ``.venv``), and how many frames it
+  lost the person and switched from one person to the other;
+- the median distance between our landmarks and MediaPipe's on the frames where
+  both follow the same person, as a fraction of that person's box height;
+- PASS / MISS against the targets of issue 2.
+
+It never asserts: it exits 0 whenever it ran (whatever the figures), 0 with a
+SKIP line when the default clip is absent, and 1 when it could not run (our
+estimator failed, or the MediaPipe side could not be set up; ``--no-mediapipe``
+skips that side on purpose). See ``bench/README.md`` for how each figure is
+measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, this file's folder comes first on sys.path, where "estimator" would be
+# this very file: take that folder off and put the project root first, so that
+# `import estimator` is the project's package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_CLIP = ROOT.parent / "shared" / "media" / "parkour_walk.mp4"
+DEFAULT_MP_VENV = ROOT / "bench" / ".mediapipe-venv"
+MP_REFERENCE = ROOT / "bench" / "mediapipe_reference.py"
+MP_REQUIREMENT = "mediapipe==0.10.21"
+OUT_DIR = ROOT / "bench" / "out"  # git-ignored
+
+# Targets of issue 2.
+TARGET_SPEEDUP = 1.25  # our single-person fps / MediaPipe's fps
+TARGET_LANDMARK_FRACTION = 0.02  # median distance / box height
+TARGET_BOTH_TRACKED = 0.95  # share of frames with both people, multi-person mode
+TARGET_MULTI_FPS = 25.0
+
+VISIBLE = 0.5  # visibility threshold for "visible in both"
+SAME_PERSON = 0.5  # hip-centre distance / box height under which two skeletons are one person
+HIPS = (23, 24)  # left_hip, right_hip in the 33-keypoint order
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass
+class PersonRecord:
+    """One of our people in one frame: track id, box (4,) x,y,w,h px, keypoints (33, 3)."""
+
+    track_id: int
+    bbox: np.ndarray
+    keypoints: np.ndarray
+
+
+@dataclass
+class Run:
+    """One timed pass over the clip: total wall time and per-frame wall times (s)."""
+
+    frames: int
+    total_s: float
+    frame_s: list[float] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.total_s if self.total_s > 0 else 0.0
+
+    @property
+    def fps_after_first(self) -> float:
+        rest = sum(self.frame_s[1:])
+        return (len(self.frame_s) - 1) / rest if rest > 0 else 0.0
+
+
+def summarise(runs: list[Run]) -> dict:
+    """fps of several runs: the median is the figure, best and worst show the noise."""
+    fps = [r.fps for r in runs]
+    return {
+        "fps": statistics.median(fps),
+        "fps_best": max(fps),
+        "fps_worst": min(fps),
+        "fps_after_first_frame": statistics.median(r.fps_after_first for r in runs),
+        "first_frame_ms": statistics.median(r.frame_s[0] * 1000 for r in runs if r.frame_s),
+        "runs": len(runs),
+        "frames": runs[0].frames,
+    }
+
+
+# --------------------------------------------------------------------------- our side
+
+
+def _pose_estimator_class() -> type:
+    """PoseEstimator from the public surface, or from its module while that is being written."""
+    try:
+        from estimator import PoseEstimator
+    except ImportError:
+        from estimator.pipeline import PoseEstimator
+    return PoseEstimator
+
+
+def time_ours(clip: Path, max_people: int | None) -> tuple[Run, list[list[PersonRecord]]]:
+    """One pass of a fresh PoseEstimator (built, so models loaded, before the clock starts).
+
+    ``max_people=None`` is the estimator as shipped: ``PoseEstimator()``, its default.
+    """
+    cls = _pose_estimator_class()
+    est = cls() if max_people is None else cls(max_people=max_people)
+    frames: list[list[PersonRecord]] = []
+    frame_s: list[float] = []
+    t0 = time.perf_counter()
+    last = t0
+    for fp in est.process(clip):
+        frames.append(
+            [
+                PersonRecord(int(p.track_id), np.asarray(p.bbox, float), np.asarray(p.keypoints))
+                for p in fp.people
+            ]
+        )
+        now = time.perf_counter()
+        frame_s.append(now - last)
+        last = now
+    total = time.perf_counter() - t0
+    return Run(len(frames), total, frame_s), frames
+
+
+def time_our_decode(clip: Path) -> Run:
+    """Decode alone through our ``iter_frames`` (the floor under any model's cost)."""
+    from estimator.video import iter_frames
+
+    n = 0
+    t0 = time.perf_counter()
+    for _ in iter_frames(clip):
+        n += 1
+    return Run(n, time.perf_counter() - t0)
+
+
+def track_stats(frames: list[list[PersonRecord]]) -> dict:
+    """Distinct track ids and the share of frames where the two main tracks are both present.
+
+    The two "people" are the two track ids seen in the most frames; a frame counts
+    as "both tracked" only when both of those ids are in it, so an identity swap
+    or a restarted track counts against it, not only a missed person.
+    """
+    seen = Counter(p.track_id for people in frames for p in people)
+    main = [tid for tid, _ in seen.most_common(2)]
+    both = sum(1 for people in frames if set(main) <= {p.track_id for p in people})
+    two_or_more = sum(1 for people in frames if len(people) >= 2)
+    n = len(frames)
+    return {
+        "distinct_track_ids": len(seen),
+        "frames_per_track": dict(sorted(seen.items())),
+        "main_tracks": main,
+        "both_tracked_frames": both if len(main) == 2 else 0,
+        "both_tracked_fraction": (both / n if n and len(main) == 2 else 0.0),
+        "frames_with_2_or_more": two_or_more,
+    }
+
+
+# --------------------------------------------------------------------------- MediaPipe side
+
+
+def _mp_version(python: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            [str(python), "-c", "import mediapipe; print(mediapipe.__version__)"],
+            capture_output=True, text=True, timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def mediapipe_python(given: Path | None) -> Path:
+    """Python of the MediaPipe venv: the one given, or bench/.mediapipe-venv (created if needed)."""
+    if given is not None:
+        if _mp_version(given) is None:
+            raise RuntimeError(f"{given} cannot import mediapipe")
+        return given
+    python = DEFAULT_MP_VENV / "bin" / "python"
+    if python.exists() and _mp_version(python) is not None:
+        return python
+    print(f"creating {DEFAULT_MP_VENV.relative_to(ROOT)} with {MP_REQUIREMENT} "
+          "(once; it needs PyPI and takes a few minutes) ...", flush=True)
+    # The project's interpreter is python3.11 inside .venv; `-m venv` builds the new
+    # environment on the same base interpreter, isolated from .venv.
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(DEFAULT_MP_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         MP_REQUIREMENT],
+        check=True,
+    )
+    if _mp_version(python) is None:
+        raise RuntimeError(f"{python} cannot import mediapipe after installing it")
+    return python
+
+
+def time_mediapipe(python: Path, clip: Path, out: Path, decode_only: bool) -> dict:
+    """One run of bench/mediapipe_reference.py in its own process; returns its JSON."""
+    cmd = [str(python), str(MP_REFERENCE), str(clip), "--out", str(out), "--runs", "1"]
+    if not decode_only:
+        cmd.append("--no-decode-only")
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"mediapipe_reference.py failed (exit {proc.returncode}):\n{tail}")
+    return json.loads(out.read_text())
+
+
+def mp_landmarks(report: dict) -> list[np.ndarray | None]:
+    """Per frame: MediaPipe's (33, 3) [x_px, y_px, visibility] or None when it lost the person."""
+    return [
+        None if f["landmarks"] is None else np.asarray(f["landmarks"], float)
+        for f in report["frames"]
+    ]
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def hip_centre(kp: np.ndarray) -> np.ndarray:
+    return kp[list(HIPS), :2].mean(axis=0)
+
+
+def match(people: list[PersonRecord], mp: np.ndarray) -> PersonRecord | None:
+    """Our person MediaPipe is following: nearest hip centre, if within SAME_PERSON box heights."""
+    best, best_d = None, np.inf
+    for p in people:
+        h = max(float(p.bbox[3]), 1.0)
+        d = float(np.linalg.norm(hip_centre(p.keypoints) - hip_centre(mp))) / h
+        if d < best_d:
+            best, best_d = p, d
+    return best if best_d <= SAME_PERSON else None
+
+
+def compare(ours: list[list[PersonRecord]], mp: list[np.ndarray | None]) -> dict:
+    """Distances between our landmarks and MediaPipe's, per keypoint, in box heights.
+
+    For every frame where MediaPipe has a person and one of ours is that person
+    (see ``match``), the distance of each of the 33 keypoints, divided by our
+    box height of that person. ``median_visible`` (the figure judged) uses the
+    keypoints with visibility >= 0.5 in both; ``median_all`` uses all 33.
+    """
+    from estimator.keypoints import KEYPOINT_NAMES
+
+    n = min(len(ours), len(mp))
+    rows: list[np.ndarray] = []  # (33,) normalised distances per matched frame
+    masks: list[np.ndarray] = []  # (33,) visible in both
+    frame_ids: list[int] = []
+    followed: list[int | None] = []  # our track id MediaPipe follows, per frame (None: lost)
+    for i in range(n):
+        if mp[i] is None:
+            followed.append(None)
+            continue
+        p = match(ours[i], mp[i])
+        followed.append(None if p is None else p.track_id)
+        if p is None:
+            continue
+        d = np.linalg.norm(p.keypoints[:, :2] - mp[i][:, :2], axis=1) / max(float(p.bbox[3]), 1.0)
+        rows.append(d)
+        masks.append((p.keypoints[:, 2] >= VISIBLE) & (mp[i][:, 2] >= VISIBLE))
+        frame_ids.append(i)
+
+    result: dict = {
+        "frames": n,
+        "mediapipe_lost_frames": sum(1 for m in mp[:n] if m is None),
+        "matched_frames": len(rows),
+    }
+    # Person switches: consecutive followed frames (gaps skipped) with a different track id.
+    ids = [(i, t) for i, t in enumerate(followed) if t is not None]
+    switches = [i for (_, a), (i, b) in zip(ids, ids[1:], strict=False) if a != b]
+    result["mediapipe_switches"] = len(switches)
+    result["mediapipe_switch_frames"] = switches
+    result["mediapipe_followed_tracks"] = dict(
+        sorted(Counter(t for t in followed if t is not None).items())
+    )
+    result["mediapipe_unmatched_frames"] = [
+        i for i in range(n) if mp[i] is not None and followed[i] is None
+    ]
+    if not rows:
+        return result
+    dist = np.stack(rows)  # (M, 33)
+    vis = np.stack(masks)  # (M, 33)
+    visible = dist[vis]
+    result["median_visible"] = float(np.median(visible)) if visible.size else float("nan")
+    result["p90_visible"] = float(np.percentile(visible, 90)) if visible.size else float("nan")
+    result["median_all"] = float(np.median(dist))
+    result["visible_pairs"] = int(vis.sum())
+    per_kp = {}
+    for k, name in enumerate(KEYPOINT_NAMES):
+        col = dist[vis[:, k], k]
+        if col.size:
+            per_kp[name] = {"median": float(np.median(col)), "p90": float(np.percentile(col, 90)),
+                            "frames": int(col.size)}
+    result["per_keypoint"] = per_kp
+    per_frame = [
+        (frame_ids[j], float(np.median(dist[j][vis[j]])) if vis[j].any() else float("nan"))
+        for j in range(len(frame_ids))
+    ]
+    worst = sorted((f for f in per_frame if np.isfinite(f[1])), key=lambda f: -f[1])[:5]
+    result["worst_frames"] = [{"frame": f, "median": d} for f, d in worst]
+    return result
+
+
+# --------------------------------------------------------------------------- output
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def print_comparison(title: str, cmp: dict) -> None:
+    print(f"  {title}: {cmp['matched_frames']} frames matched "
+          f"({cmp['mediapipe_lost_frames']} lost by MediaPipe, "
+          f"{len(cmp['mediapipe_unmatched_frames'])} on nobody of ours)")
+    if "median_visible" not in cmp:
+        return
+    print(f"    median distance {pct(cmp['median_visible'])} of box height "
+          f"(keypoints visible in both, {cmp['visible_pairs']} pairs); "
+          f"all 33: {pct(cmp['median_all'])}; p90 visible: {pct(cmp['p90_visible'])}")
+    worst_kp = sorted(cmp["per_keypoint"].items(), key=lambda kv: -kv[1]["median"])[:5]
+    print("    furthest keypoints (median): "
+          + ", ".join(f"{k} {pct(v['median'])}" for k, v in worst_kp))
+    print("    furthest frames (median over visible keypoints): "
+          + ", ".join(f"#{w['frame']} {pct(w['median'])}" for w in cmp["worst_frames"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description="Our estimator vs MediaPipe's legacy Pose: fps, tracking, landmark distance."
+    )
+    parser.add_argument("--clip", type=Path, default=None,
+                        help=f"clip to measure (default {DEFAULT_CLIP})")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="timed passes per side, interleaved; fps is the median (default 3)")
+    parser.add_argument("--mediapipe-python", type=Path, default=None,
+                        help="python of an existing venv with mediapipe==0.10.21 "
+                             f"(default: {DEFAULT_MP_VENV.relative_to(ROOT)}, created if missing)")
+    parser.add_argument("--no-mediapipe", action="store_true",
+                        help="measure our estimator only")
+    parser.add_argument("--json", type=Path, default=None, help="write all figures to this file")
+    args = parser.parse_args(argv)
+
+    clip = args.clip or DEFAULT_CLIP
+    if not clip.is_file():
+        if args.clip is None:
+            print(f"SKIP: benchmark clip not found at {clip} "
+                  "(../shared/media beside the project); nothing measured")
+            return 0
+        print(f"bench/estimator.py: {clip} not found", file=sys.stderr)
+        return 2
+    repeat = max(1, args.repeat)
+
+    load_before = os.getloadavg()[0]
+    print(f"clip {clip}  |  {os.cpu_count()} cores, load average {load_before:.2f}  |  "
+          f"python {platform.python_version()}  |  {repeat} run(s) per side, median")
+    if load_before > 0.5:
+        print("  note: the machine is busy; timings are noisy (compare medians, not runs)")
+
+    try:
+        import cv2
+
+        from estimator.errors import EstimatorError
+
+        _pose_estimator_class()  # fail early if the estimator is not there
+    except ImportError as exc:
+        print(f"bench/estimator.py: cannot import the estimator: {exc}", file=sys.stderr)
+        return 1
+
+    mp_python = None
+    if not args.no_mediapipe:
+        try:
+            mp_python = mediapipe_python(args.mediapipe_python)
+        except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+            print(f"bench/estimator.py: MediaPipe side unavailable: {exc}", file=sys.stderr)
+            return 1
+
+    runs: dict[str, list[Run]] = {"single": [], "multi": [], "mediapipe": []}
+    kept: dict[str, list[list[PersonRecord]]] = {}
+    mp_report: dict | None = None
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    try:
+        our_decode = time_our_decode(clip)
+        with tempfile.TemporaryDirectory() as tmp:
+            for i in range(repeat):
+                # Interleaved, so slow spells of a shared machine hit every side alike.
+                if mp_python is not None:
+                    rep = time_mediapipe(mp_python, clip, Path(tmp) / f"mp{i}.json", i == 0)
+                    r = rep["runs"][0]
+                    runs["mediapipe"].append(Run(r["frames"], r["total_s"], r["frame_s"]))
+                    if i == 0:
+                        mp_report = rep
+                for mode, max_people in (("single", 1), ("multi", None)):
+                    run, frames = time_ours(clip, max_people)
+                    runs[mode].append(run)
+                    kept.setdefault(mode, frames)
+    except (RuntimeError, EstimatorError) as exc:
+        print(f"bench/estimator.py: {exc}", file=sys.stderr)
+        return 1
+
+    figures: dict = {
+        "clip": str(clip),
+        "cores": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg()[0],
+        "repeat": repeat,
+        "ours": {
+            "cv2_version": cv2.__version__,
+            "decode_fps": our_decode.fps,
+            "single": summarise(runs["single"]),
+            "multi": {**summarise(runs["multi"]), **track_stats(kept["multi"])},
+            "single_tracks": track_stats(kept["single"]),
+        },
+    }
+    ours_s, ours_m = figures["ours"]["single"], figures["ours"]["multi"]
+
+    print("\nour estimator (decode included, models loaded before timing)")
+    print(f"  decode alone (iter_frames): {our_decode.fps:.1f} fps, cv2 {cv2.__version__}")
+    for name, s in (("single-person (max_people=1)", ours_s), ("multi-person (default)", ours_m)):
+        print(f"  {name}: {s['fps']:.1f} fps  [runs {s['fps_worst']:.1f}..{s['fps_best']:.1f}; "
+              f"first frame {s['first_frame_ms']:.0f} ms; "
+              f"without it {s['fps_after_first_frame']:.1f} fps]")
+    print(f"  multi-person: both people tracked in {ours_m['both_tracked_frames']}/"
+          f"{ours_m['frames']} frames ({pct(ours_m['both_tracked_fraction'])}), "
+          f"{ours_m['frames_with_2_or_more']} frames with >= 2 people, "
+          f"{ours_m['distinct_track_ids']} distinct track ids {ours_m['frames_per_track']}")
+
+    mp_fig = None
+    if mp_report is not None:
+        mp = mp_landmarks(mp_report)
+        mp_decode = mp_report["decode_only"]
+        mp_fig = {
+            **summarise(runs["mediapipe"]),
+            "mediapipe_version": mp_report["mediapipe_version"],
+            "cv2_version": mp_report["cv2_version"],
+            "numpy_version": mp_report["numpy_version"],
+            "model_complexity": mp_report["model_complexity"],
+            "smooth_landmarks": mp_report["smooth_landmarks"],
+            "decode_fps": mp_decode["frames"] / mp_decode["total_s"],
+        }
+        figures["mediapipe"] = mp_fig
+        saved = OUT_DIR / f"mediapipe_{clip.stem}.json"
+        saved.write_text(json.dumps(mp_report))
+        print(f"\nMediaPipe {mp_fig['mediapipe_version']} legacy Pose, model_complexity="
+              f"{mp_fig['model_complexity']}, video mode, smoothing "
+              f"{'on' if mp_fig['smooth_landmarks'] else 'off'} (own venv, numpy "
+              f"{mp_fig['numpy_version']}, cv2 {mp_fig['cv2_version']})")
+        print(f"  decode + BGR->RGB alone: {mp_fig['decode_fps']:.1f} fps")
+        print(f"  decode + BGR->RGB + process: {mp_fig['fps']:.1f} fps  "
+              f"[runs {mp_fig['fps_worst']:.1f}..{mp_fig['fps_best']:.1f}; first frame "
+              f"{mp_fig['first_frame_ms']:.0f} ms; without it "
+              f"{mp_fig['fps_after_first_frame']:.1f} fps]")
+        print(f"  landmarks saved to {saved.relative_to(ROOT)}")
+
+        cmp_multi = compare(kept["multi"], mp)
+        cmp_single = compare(kept["single"], mp)
+        figures["landmarks_vs_mediapipe"] = {"multi": cmp_multi, "single": cmp_single}
+        print(f"  MediaPipe lost the person on {cmp_multi['mediapipe_lost_frames']}/"
+              f"{cmp_multi['frames']} frames and switched person {cmp_multi['mediapipe_switches']}"
+              f" time(s) (frames {cmp_multi['mediapipe_switch_frames']}); it followed our tracks "
+              f"{cmp_multi['mediapipe_followed_tracks']} (frame counts)")
+        print("\nour landmarks vs MediaPipe's (same person: hip centres within "
+              f"{SAME_PERSON} box heights; distance / our box height)")
+        print_comparison("multi-person run", cmp_multi)
+        print_comparison("single-person run", cmp_single)
+
+    print("\ntargets")
+    targets = {}
+    if mp_fig is not None:
+        ratio = ours_s["fps"] / mp_fig["fps"] if mp_fig["fps"] else 0.0
+        targets["single_fps_vs_mediapipe"] = {"value": ratio, "target": TARGET_SPEEDUP,
+                                              "pass": ratio >= TARGET_SPEEDUP}
+        print(f"  {verdict(ratio >= TARGET_SPEEDUP)}  single-person fps {ours_s['fps']:.1f} = "
+              f"{ratio:.2f}x MediaPipe's {mp_fig['fps']:.1f} (target >= {TARGET_SPEEDUP}x)")
+        med = figures["landmarks_vs_mediapipe"]["multi"].get("median_visible", float("nan"))
+        ok = bool(np.isfinite(med) and med <= TARGET_LANDMARK_FRACTION)
+        targets["landmark_distance"] = {"value": med, "target": TARGET_LANDMARK_FRACTION,
+                                        "pass": ok}
+        print(f"  {verdict(ok)}  median landmark distance to MediaPipe {pct(med)} of box height "
+              f"(multi-person run, visible keypoints; target <= {pct(TARGET_LANDMARK_FRACTION)})")
+    else:
+        print("  (MediaPipe not run: speed-up and landmark-distance targets not judged)")
+    both = ours_m["both_tracked_fraction"]
+    targets["multi_both_tracked"] = {"value": both, "target": TARGET_BOTH_TRACKED,
+                                     "pass": both >= TARGET_BOTH_TRACKED}
+    targets["multi_fps"] = {"value": ours_m["fps"], "target": TARGET_MULTI_FPS,
+                            "pass": ours_m["fps"] >= TARGET_MULTI_FPS}
+    print(f"  {verdict(both >= TARGET_BOTH_TRACKED)}  multi-person both tracked {pct(both)} of "
+          f"frames (target >= {pct(TARGET_BOTH_TRACKED)})")
+    print(f"  {verdict(ours_m['fps'] >= TARGET_MULTI_FPS)}  multi-person {ours_m['fps']:.1f} fps "
+          f"(target >= {TARGET_MULTI_FPS:.0f})")
+    figures["targets"] = targets
+    print(f"\nload average after: {figures['load_average_after']:.2f}")
+
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2))
+        print(f"figures written to {args.json}")
+    return 0
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())
