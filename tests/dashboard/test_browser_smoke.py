@@ -1,0 +1,16 @@
+"""The app starts under `streamlit run` and renders in headless Chromium."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.browser
+def test_the_app_loads_in_a_real_browser(streamlit_server: str, browser_page, artifacts_dir: Path):
+    page = browser_page
+    page.goto(streamlit_server, wait_until="domcontentloaded")
+    page.get_by_text("Posture analytics").first.wait_for(timeout=60_000)
+    page.screenshot(path=str(artifacts_dir / "home.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
