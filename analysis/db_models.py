@@ -1,0 +1,191 @@
+"""The store's tables: SQLAlchemy 2.0 declarative ORM models.
+
+One direction of ownership, each level deleted with its parent (``ON DELETE CASCADE``
+in the database itself, so a bulk delete needs no ORM loading)::
+
+    athletes 1--n sessions 1--n clips 1--n tracks 1--n poses   (chunks of per-frame poses)
+                                                   1--n metrics (per-frame and per-track tables)
+
+Per-frame data is not stored one row per keypoint: a track's poses and each of its
+metric tables are stored as compressed Parquet blobs, in chunks of consecutive frames
+(``frame_start <= position < frame_stop``, positions counted from the track's first
+frame). A 10-minute, 30 fps clip with 3 people is then a few hundred rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+CLIP_STATUSES = ("pending", "running", "done", "failed")
+CLIP_KINDS = ("photo", "video")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        dt.datetime: DateTime(),
+        dt.date: Date(),
+        float: Float(),
+    }
+
+
+class Athlete(Base):
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # casefolded, whitespace-collapsed name: "Anna  Lee" and "anna lee" are one athlete
+    name_key: Mapped[str] = mapped_column(String(200), unique=True)
+    height_m: Mapped[float | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    sessions: Mapped[list[TrainingSession]] = relationship(
+        back_populates="athlete", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("height_m IS NULL OR height_m > 0", name="athlete_height_positive"),
+    )
+
+
+class TrainingSession(Base):
+    """An athlete's training on a date (table ``sessions``; not SQLAlchemy's Session)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(
+        ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    date: Mapped[dt.date]
+    title: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    athlete: Mapped[Athlete] = relationship(back_populates="sessions")
+    clips: Mapped[list[Clip]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    __table_args__ = (UniqueConstraint("athlete_id", "date", "title", name="uq_session"),)
+
+
+class Clip(Base):
+    """One photo or video file within a session, identified by the sha256 of its bytes."""
+
+    __tablename__ = "clips"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    file_name: Mapped[str] = mapped_column(String(500))
+    stored_path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))
+    fps: Mapped[float]  # 0 for a photo
+    width: Mapped[int]
+    height: Mapped[int]
+    frame_count: Mapped[int]
+    duration_s: Mapped[float]
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+
+    session: Mapped[TrainingSession] = relationship(back_populates="clips")
+    tracks: Mapped[list[Track]] = relationship(
+        back_populates="clip",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="Track.track_id",
+    )
+
+    __table_args__ = (
+        UniqueConstraint("session_id", "sha256", name="uq_clip_sha256_in_session"),
+        CheckConstraint(f"status IN {CLIP_STATUSES!r}", name="clip_status"),
+        CheckConstraint(f"kind IN {CLIP_KINDS!r}", name="clip_kind"),
+    )
+
+
+class Track(Base):
+    """One person followed through a clip (the estimator's track id)."""
+
+    __tablename__ = "tracks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int]
+    frames_seen: Mapped[int]  # frames in which the estimator found this person
+    first_frame: Mapped[int]  # clip frame index of position 0 of the track's arrays
+    n_frames: Mapped[int]  # length of the track's arrays: first..last frame seen
+    is_athlete: Mapped[bool] = mapped_column(default=False)
+    n_repetitions: Mapped[int] = mapped_column(default=0)
+    rep_signal: Mapped[str | None] = mapped_column(String(64))
+    scale_m_per_px: Mapped[float | None]
+    # scalar fields of the analysis that are not tables (JSON-serialisable)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    clip: Mapped[Clip] = relationship(back_populates="tracks")
+
+    __table_args__ = (UniqueConstraint("clip_id", "track_id", name="uq_track_in_clip"),)
+
+
+class PoseChunk(Base):
+    """Poses of one track for frame positions [frame_start, frame_stop), as Parquet bytes.
+
+    Columns: frame (clip frame index), time_s, present, score, bbox_x/y/w/h (px), then
+    ``<keypoint>_x, _y, _v`` (px, visibility) and ``<keypoint>_wx, _wy, _wz`` (m).
+    """
+
+    __tablename__ = "poses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_pk: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    frame_start: Mapped[int]
+    frame_stop: Mapped[int]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("track_pk", "frame_start", name="uq_pose_chunk"),)
+
+
+class MetricChunk(Base):
+    """One metric table of one track (``kind``: angles, angles_raw, summary, ...) as Parquet.
+
+    Per-frame tables are split in chunks of frame positions [frame_start, frame_stop);
+    per-track tables (summary, symmetry, repetitions) are one chunk with NULL bounds.
+    """
+
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_pk: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(64))
+    chunk: Mapped[int] = mapped_column(Integer, default=0)
+    frame_start: Mapped[int | None]
+    frame_stop: Mapped[int | None]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("track_pk", "kind", "chunk", name="uq_metric_chunk"),)
