@@ -204,8 +204,21 @@ def track_label(track_id: int, names: Mapping[int, str] | None = None) -> str:
     return f"Person {int(track_id)}"
 
 
-def _label_size(scale: float, base: float) -> int:
-    return max(11, int(round(base * scale)))
+MIN_TEXT_PX = 10
+
+
+def _label_size(scale: float, base: float, person_height: float = 0.0, per_height: float = 0.0
+                ) -> int:
+    """Text size in pixels: ``base`` at a 720-pixel short side, scaled with the image, and
+    (when ``per_height`` is given) at most ``person_height / per_height``, so labels of a
+    small person in a wide shot do not bury them; never below :data:`MIN_TEXT_PX`."""
+    size = base * scale
+    if per_height and person_height > 0:
+        size = min(size, person_height / per_height)
+    return max(MIN_TEXT_PX, int(round(size)))
+
+
+Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 
 
 @dataclass(frozen=True)
@@ -214,7 +227,8 @@ class TrackIdAnnotator:
 
     ``names`` maps track ids to names (the athlete chosen for a track). The
     label's box takes the track's colour from ``palette.tracks``; it is kept
-    inside the image. ``text_size`` is in pixels at a 720-pixel short side.
+    inside the image. ``text_size`` is in pixels at a 720-pixel short side,
+    and at most a sixth of the person's height.
     """
 
     palette: Palette = PALETTE
@@ -224,30 +238,38 @@ class TrackIdAnnotator:
 
     def annotate(self, image: np.ndarray, people: Sequence[PersonLike]) -> np.ndarray:
         _check_image(image)
-        size = _label_size(image_scale(image), self.text_size)
-        h, w = image.shape[:2]
         for person in people:
-            kp = np.asarray(person.keypoints, dtype=np.float64)
-            visible = _visible(kp, self.visibility_threshold)
-            if not visible.any():
-                continue
-            head = [KEYPOINT_INDEX[n] for n in KEYPOINT_NAMES[:11] if visible[KEYPOINT_INDEX[n]]]
-            top = float(kp[visible, 1].min())
-            x = float(np.mean(kp[head, 0])) if head else float(np.mean(kp[visible, 0]))
-            if head:
-                # The crown is above the eyes by about the eye-to-mouth distance.
-                face_h = float(kp[head, 1].max() - kp[head, 1].min())
-                top = min(top, float(kp[head, 1].min()) - max(face_h, 0.04 * size * 10))
-            colour = self.palette.track(person.track_id)
-            patch = render_label(
-                track_label(person.track_id, self.names), size, colour, readable_text_on(colour)
-            )
-            px = int(round(x - patch.width / 2))
-            py = int(round(top - patch.height - size * 0.3))
-            px = min(max(px, 0), max(0, w - patch.width))
-            py = min(max(py, 0), max(0, h - patch.height))
-            paste(image, patch, px, py)
+            placed = self.place(image, person)
+            if placed is not None:
+                patch, (x0, y0, _, _) = placed
+                paste(image, patch, x0, y0)
         return image
+
+    def place(self, image: np.ndarray, person: PersonLike) -> tuple[LabelPatch, Rect] | None:
+        """The label of ``person`` and where it goes in ``image``; None when nobody is visible."""
+        h, w = image.shape[:2]
+        kp = np.asarray(person.keypoints, dtype=np.float64)
+        visible = _visible(kp, self.visibility_threshold)
+        if not visible.any():
+            return None
+        size = _label_size(image_scale(image), self.text_size, _person_height(kp, visible), 6.0)
+        head = [KEYPOINT_INDEX[n] for n in KEYPOINT_NAMES[:11] if visible[KEYPOINT_INDEX[n]]]
+        top = float(kp[visible, 1].min())
+        x = float(np.mean(kp[head, 0])) if head else float(np.mean(kp[visible, 0]))
+        if head:
+            # The crown is above the eyes by about the eyes-to-mouth distance (raised
+            # hands do not push the label up: it belongs to the head).
+            face_h = float(kp[head, 1].max() - kp[head, 1].min())
+            top = float(kp[head, 1].min()) - max(face_h, 0.4 * size)
+        colour = self.palette.track(person.track_id)
+        patch = render_label(
+            track_label(person.track_id, self.names), size, colour, readable_text_on(colour)
+        )
+        px = int(round(x - patch.width / 2))
+        py = int(round(top - patch.height - size * 0.3))
+        px = min(max(px, 0), max(0, w - patch.width))
+        py = min(max(py, 0), max(0, h - patch.height))
+        return patch, (px, py, px + patch.width, py + patch.height)
 
 
 # Where each angle is drawn: the mean of these keypoints (without the `_3d` suffix).
@@ -307,7 +329,10 @@ class AngleAnnotator:
     the angles in ``names`` are drawn, and only where the value is finite and
     the anchor keypoints are visible. Each label sits beside its joint, on the
     side away from the body's midline, and moves up or down when it would
-    cover a label already drawn; a thin leader line then joins it to the joint.
+    cover a label already drawn (or the place of a :class:`TrackIdAnnotator`
+    label, given as ``track_labels``); a thin leader line then joins it to the
+    joint. Text is ``text_size`` pixels at a 720-pixel short side, at most a
+    ninth of the person's height.
     """
 
     palette: Palette = PALETTE
@@ -315,6 +340,7 @@ class AngleAnnotator:
     visibility_threshold: float = 0.5
     text_size: float = 15.0
     decimals: int = 0
+    track_labels: TrackIdAnnotator | None = None
 
     def annotate(
         self,
@@ -324,9 +350,13 @@ class AngleAnnotator:
     ) -> np.ndarray:
         _check_image(image)
         scale = image_scale(image)
-        size = _label_size(scale, self.text_size)
         h, w = image.shape[:2]
-        taken: list[tuple[int, int, int, int]] = []
+        taken: list[Rect] = []
+        if self.track_labels is not None:
+            for person in people:
+                placed = self.track_labels.place(image, person)
+                if placed is not None:
+                    taken.append(placed[1])
         for person in people:
             values = (angles or {}).get(int(person.track_id))
             if values is None:
@@ -336,6 +366,7 @@ class AngleAnnotator:
             kp = np.asarray(person.keypoints, dtype=np.float64)
             visible = _visible(kp, self.visibility_threshold)
             centre_x = self._midline_x(kp, visible)
+            size = _label_size(scale, self.text_size, _person_height(kp, visible), 9.0)
             for name in self.names:
                 value = values.get(name)
                 if value is None or not math.isfinite(float(value)):
@@ -375,10 +406,9 @@ class AngleAnnotator:
 
     @staticmethod
     def _place(
-        x: int, y: int, patch: LabelPatch, taken: Iterable[tuple[int, int, int, int]],
-        width: int, height: int,
-    ) -> tuple[int, int, int, int]:
-        """First free spot at or below (x, y), kept inside the image: (x0, y0, x1, y1)."""
+        x: int, y: int, patch: LabelPatch, taken: Iterable[Rect], width: int, height: int,
+    ) -> Rect:
+        """The free spot nearest (x, y) up or down, kept inside the image: (x0, y0, x1, y1)."""
         x = min(max(x, 0), max(0, width - patch.width))
         taken = list(taken)
         step = max(2, patch.height // 2)

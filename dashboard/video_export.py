@@ -49,7 +49,8 @@ class H264Writer:
     and the times of frames written without one (``index / fps``). Frames
     must all have the size of the first; the size is cropped to even numbers.
     ``crf`` is x264's constant quality (lower is better; 23 is its default),
-    ``preset`` its speed/size trade-off.
+    ``preset`` its speed/size trade-off, ``gop`` the largest distance between
+    key frames (x264 decides when None; a small value makes seeking cheap).
     """
 
     def __init__(
@@ -59,6 +60,7 @@ class H264Writer:
         *,
         crf: int = 23,
         preset: str = "veryfast",
+        gop: int | None = None,
     ) -> None:
         if not fps or fps <= 0 or not np.isfinite(fps):
             raise ValueError(f"a clip needs a positive frame rate, got {fps!r}")
@@ -66,6 +68,7 @@ class H264Writer:
         self.fps = float(fps)
         self.crf = int(crf)
         self.preset = preset
+        self.gop = gop
         self.frames_written = 0
         self._container: av.container.OutputContainer | None = None
         self._stream: av.video.stream.VideoStream | None = None
@@ -104,6 +107,8 @@ class H264Writer:
         stream.pix_fmt = "yuv420p"
         stream.time_base = TIME_BASE
         stream.codec_context.time_base = TIME_BASE
+        if self.gop:
+            stream.codec_context.gop_size = int(self.gop)
         stream.options = {"crf": str(self.crf), "preset": self.preset}
         self._container, self._stream = container, stream
 
