@@ -1,0 +1,385 @@
+"""Joint and segment angles from pose keypoints, vectorised over whole tracks.
+
+The convention is DESIGN.md's, in degrees. With ``angle(a, b, c)`` the angle at
+``b`` between ``b->a`` and ``b->c``, in [0, 180]:
+
+==================  ===========================================  ==========
+name                definition                                   range
+==================  ===========================================  ==========
+``{side}_knee``     180 - angle(hip, knee, ankle)                [0, 180]
+``{side}_hip``      180 - angle(shoulder, hip, knee)             [0, 180]
+``{side}_ankle``    90 - angle(knee, ankle, foot_index)          [-90, 90]
+``{side}_elbow``    180 - angle(shoulder, elbow, wrist)          [0, 180]
+``{side}_shoulder`` angle(hip, shoulder, elbow)                  [0, 180]
+``{side}_wrist``    180 - angle(elbow, wrist, index)             [0, 180]
+==================  ===========================================  ==========
+
+Joint angles are flexion angles (0 with the limb straight); the ankle is
+positive in dorsiflexion, negative in plantarflexion; the shoulder is 0 with the
+arm along the trunk and 180 with it overhead.
+
+Segment angles are measured against the image horizontal, counter-clockwise
+positive *as seen by the viewer* (so with y pointing up, although image y points
+down), in (-180, 180]: ``trunk`` (mid_hip -> mid_shoulder), ``pelvis``
+(right_hip -> left_hip), ``shoulders`` (right_shoulder -> left_shoulder),
+``{side}_thigh`` (hip -> knee), ``{side}_shank`` (knee -> ankle),
+``{side}_upper_arm`` (shoulder -> elbow), ``{side}_forearm`` (elbow -> wrist),
+``{side}_foot`` (heel -> foot_index). A standing trunk is 90, a hanging shank -90.
+
+``trunk_lean`` is the unsigned angle between the trunk and the image vertical, in
+[0, 180] (0 upright, 90 horizontal), so it reads the same whichever way the
+athlete faces.
+
+3D angles (suffix ``_3d``) come from the world keypoints (metres, origin between
+the hips, axes as the image's: x right, y down, z away from the camera):
+
+- every joint angle, by the same formulas in 3D (the true angle between the
+  segments, free of the foreshortening of the 2D angle);
+- ``trunk_lean_3d``: the angle between the trunk and the world's up axis (-y).
+  The world axes follow the camera, so a tilted camera tilts "up" in 3D as it
+  does in 2D.
+- The *signed* segment angles have no 3D version. A signed angle needs a plane
+  to turn in; projecting the world segment onto the camera's x-y plane would give
+  nothing but a noisier copy of the 2D angle, so they are omitted rather than
+  duplicated.
+
+Missing values: an angle is NaN when any keypoint it uses has visibility below
+the threshold (or NaN coordinates/visibility, as for frames where the person was
+not found), and when a segment it uses has zero length. A derived point
+(mid_hip, mid_shoulder) needs both its keypoints.
+
+Column order (stable; :data:`ANGLE_NAMES_2D` then :data:`ANGLE_NAMES_3D`):
+joint angles (knee, hip, ankle, elbow, shoulder, wrist; left before right), then
+segment angles (trunk, pelvis, shoulders, then thigh, shank, upper_arm, forearm,
+foot; left before right), then ``trunk_lean``; the 3D columns follow in the same
+order.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from estimator.keypoints import KEYPOINT_INDEX, NUM_KEYPOINTS
+
+SIDES: tuple[str, str] = ("left", "right")
+
+# Derived points appended after the 33 keypoints, as (name, first, second) midpoints.
+_DERIVED: tuple[tuple[str, str, str], ...] = (
+    ("mid_hip", "left_hip", "right_hip"),
+    ("mid_shoulder", "left_shoulder", "right_shoulder"),
+)
+_POINT_INDEX: dict[str, int] = dict(KEYPOINT_INDEX)
+for _i, (_name, _a, _b) in enumerate(_DERIVED):
+    _POINT_INDEX[_name] = NUM_KEYPOINTS + _i
+
+# Joint angles: name -> (a, b, c, offset, sign); value = offset + sign * angle(a, b, c).
+_JOINT_FORMULAS: dict[str, tuple[str, str, str, float, float]] = {
+    "knee": ("hip", "knee", "ankle", 180.0, -1.0),
+    "hip": ("shoulder", "hip", "knee", 180.0, -1.0),
+    "ankle": ("knee", "ankle", "foot_index", 90.0, -1.0),
+    "elbow": ("shoulder", "elbow", "wrist", 180.0, -1.0),
+    "shoulder": ("hip", "shoulder", "elbow", 0.0, 1.0),
+    "wrist": ("elbow", "wrist", "index", 180.0, -1.0),
+}
+JOINTS: tuple[str, ...] = tuple(_JOINT_FORMULAS)
+
+# Segment angles: name -> (from, to) point names.
+_SEGMENTS: dict[str, tuple[str, str]] = {
+    "trunk": ("mid_hip", "mid_shoulder"),
+    "pelvis": ("right_hip", "left_hip"),
+    "shoulders": ("right_shoulder", "left_shoulder"),
+}
+_SIDE_SEGMENTS: dict[str, tuple[str, str]] = {
+    "thigh": ("hip", "knee"),
+    "shank": ("knee", "ankle"),
+    "upper_arm": ("shoulder", "elbow"),
+    "forearm": ("elbow", "wrist"),
+    "foot": ("heel", "foot_index"),
+}
+for _seg, (_p, _q) in _SIDE_SEGMENTS.items():
+    for _side in SIDES:
+        _SEGMENTS[f"{_side}_{_seg}"] = (f"{_side}_{_p}", f"{_side}_{_q}")
+
+JOINT_ANGLES: tuple[str, ...] = tuple(f"{side}_{j}" for j in JOINTS for side in SIDES)
+SEGMENT_ANGLES: tuple[str, ...] = tuple(_SEGMENTS)
+ANGLE_NAMES_2D: tuple[str, ...] = (*JOINT_ANGLES, *SEGMENT_ANGLES, "trunk_lean")
+ANGLE_NAMES_3D: tuple[str, ...] = (*(f"{n}_3d" for n in JOINT_ANGLES), "trunk_lean_3d")
+#: Angles that live on a circle (signed segment angles): they wrap at +-180, so
+#: filters, ranges and differences work on their unwrapped values.
+CIRCULAR_ANGLES: frozenset[str] = frozenset(SEGMENT_ANGLES)
+
+_J_ABC = np.array(
+    [
+        [_POINT_INDEX[f"{side}_{p}"] for p in _JOINT_FORMULAS[j][:3]]
+        for j in JOINTS
+        for side in SIDES
+    ]
+)
+_J_OFFSET = np.array([_JOINT_FORMULAS[j][3] for j in JOINTS for _ in SIDES])
+_J_SIGN = np.array([_JOINT_FORMULAS[j][4] for j in JOINTS for _ in SIDES])
+_S_FROM_TO = np.array([[_POINT_INDEX[p], _POINT_INDEX[q]] for p, q in _SEGMENTS.values()])
+_TRUNK = (_POINT_INDEX["mid_hip"], _POINT_INDEX["mid_shoulder"])
+
+
+def angle_names(with_3d: bool = True) -> tuple[str, ...]:
+    """The columns :func:`compute_angles` returns, in order."""
+    return (*ANGLE_NAMES_2D, *ANGLE_NAMES_3D) if with_3d else ANGLE_NAMES_2D
+
+
+def is_circular(name: str) -> bool:
+    """True for signed segment angles, which wrap at +-180 degrees."""
+    return name in CIRCULAR_ANGLES
+
+
+def wrap_deg(values: np.ndarray | float) -> np.ndarray:
+    """Angles in degrees mapped into (-180, 180]; NaN stays NaN."""
+    return 180.0 - np.mod(180.0 - np.asarray(values, dtype=float), 360.0)
+
+
+def unwrap_deg(values: np.ndarray) -> np.ndarray:
+    """Unwrap angles in degrees along axis 0, across NaN gaps.
+
+    ``values`` has shape (frames,) or (frames, columns). Each step between
+    consecutive *valid* samples is taken as the shortest turn (less than 180
+    degrees in magnitude), so a segment swinging through +-180 gives a continuous
+    signal (e.g. 179 then -179 becomes 179 then 181). NaN stays NaN.
+    """
+    x = np.asarray(values, dtype=float)
+    squeeze = x.ndim == 1
+    if squeeze:
+        x = x[:, None]
+    if x.shape[0] == 0:
+        return x[:, 0] if squeeze else x
+    filled = fill_nan_nearest(x)
+    out = np.unwrap(np.nan_to_num(filled), period=360.0, axis=0)
+    out[np.isnan(x)] = np.nan
+    return out[:, 0] if squeeze else out
+
+
+def fill_nan_nearest(x: np.ndarray) -> np.ndarray:
+    """Copy of a (frames, columns) array with each NaN replaced by the previous
+    valid value of its column (the next one before the first valid value)."""
+    n = x.shape[0]
+    valid = ~np.isnan(x)
+    rows = np.arange(n)[:, None]
+    prev = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
+    nxt = np.minimum.accumulate(np.where(valid, rows, n)[::-1], axis=0)[::-1]
+    src = np.where(prev >= 0, prev, np.minimum(nxt, n - 1))
+    return np.take_along_axis(x, src, axis=0)
+
+
+def _check_poses(keypoints: np.ndarray, name: str, channels: int) -> np.ndarray:
+    arr = np.asarray(keypoints, dtype=float)
+    if arr.ndim != 3 or arr.shape[1] != NUM_KEYPOINTS or arr.shape[2] != channels:
+        raise AnalysisError(
+            f"{name} must have shape (frames, {NUM_KEYPOINTS}, {channels}), got {arr.shape}"
+        )
+    return arr
+
+
+def visible_mask(keypoints: np.ndarray, visibility_threshold: float = 0.5) -> np.ndarray:
+    """(frames, 33) bool: visibility >= threshold and finite x, y (NaN counts as hidden)."""
+    kp = np.asarray(keypoints, dtype=float)
+    with np.errstate(invalid="ignore"):
+        vis = kp[..., 2] >= visibility_threshold
+    return vis & np.isfinite(kp[..., 0]) & np.isfinite(kp[..., 1])
+
+
+def _with_derived(points: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Append mid_hip, mid_shoulder to (F, 33, D) points and (F, 33) validity."""
+    a = [KEYPOINT_INDEX[p] for _, p, _ in _DERIVED]
+    b = [KEYPOINT_INDEX[q] for _, _, q in _DERIVED]
+    mid = 0.5 * (points[:, a] + points[:, b])
+    return (
+        np.concatenate([points, mid], axis=1),
+        np.concatenate([valid, valid[:, a] & valid[:, b]], axis=1),
+    )
+
+
+def _joint_angles(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(F, 12) joint angles from extended points (F, P, D) and validity (F, P)."""
+    a, b, c = p[:, _J_ABC[:, 0]], p[:, _J_ABC[:, 1]], p[:, _J_ABC[:, 2]]
+    u, w = a - b, c - b
+    dot = np.einsum("fjd,fjd->fj", u, w)
+    if p.shape[-1] == 2:
+        cross = np.abs(u[..., 0] * w[..., 1] - u[..., 1] * w[..., 0])
+    else:
+        cross = np.linalg.norm(np.cross(u, w), axis=-1)
+    ang = np.degrees(np.arctan2(cross, dot))
+    ok = v[:, _J_ABC].all(axis=-1) & np.any(u != 0, axis=-1) & np.any(w != 0, axis=-1)
+    return np.where(ok, _J_OFFSET + _J_SIGN * ang, np.nan)
+
+
+def _segment_angles(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(F, 13) signed 2D segment angles, counter-clockwise as seen, in (-180, 180]."""
+    d = p[:, _S_FROM_TO[:, 1]] - p[:, _S_FROM_TO[:, 0]]
+    ang = np.degrees(np.arctan2(-d[..., 1], d[..., 0])) + 0.0  # + 0.0 turns -0.0 into 0.0
+    ang = np.where(ang <= -180.0, 180.0, ang)
+    ok = v[:, _S_FROM_TO].all(axis=-1) & np.any(d != 0, axis=-1)
+    return np.where(ok, ang, np.nan)
+
+
+def _trunk_lean(p: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(F,) unsigned angle between mid_hip->mid_shoulder and up (-y), in [0, 180]."""
+    d = p[:, _TRUNK[1]] - p[:, _TRUNK[0]]
+    across = np.linalg.norm(np.delete(d, 1, axis=-1), axis=-1)  # every axis but y
+    lean = np.degrees(np.arctan2(across, -d[:, 1]))
+    ok = v[:, _TRUNK[0]] & v[:, _TRUNK[1]] & np.any(d != 0, axis=-1)
+    return np.where(ok, lean, np.nan)
+
+
+def compute_angles(
+    keypoints: np.ndarray,
+    world: np.ndarray | None = None,
+    visibility_threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Every angle of DESIGN.md for one track, per frame.
+
+    Parameters
+    ----------
+    keypoints
+        Shape (frames, 33, 3): x_px, y_px, visibility, in ``KEYPOINT_NAMES``
+        order. Rows of NaN (person not found in that frame) give NaN angles.
+    world
+        Optional, shape (frames, 33, 3): x, y, z in metres (axes as the image's).
+        Visibility comes from ``keypoints``.
+    visibility_threshold
+        A keypoint with visibility below this (or NaN) is not used.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``frame`` = 0..frames-1 (position in the track, not the video
+        frame number). Columns :data:`ANGLE_NAMES_2D` then, when ``world`` is
+        given, :data:`ANGLE_NAMES_3D`; degrees, float64; NaN where not visible
+        enough.
+    """
+    kp = _check_poses(keypoints, "keypoints", 3)
+    valid = visible_mask(kp, visibility_threshold)
+    p2, v = _with_derived(kp[..., :2], valid)
+    with np.errstate(invalid="ignore"):
+        blocks = [_joint_angles(p2, v), _segment_angles(p2, v), _trunk_lean(p2, v)[:, None]]
+        names = list(ANGLE_NAMES_2D)
+        if world is not None:
+            wd = _check_poses(world, "world", 3)
+            if wd.shape[0] != kp.shape[0]:
+                raise AnalysisError(
+                    f"world has {wd.shape[0]} frames but keypoints have {kp.shape[0]}"
+                )
+            p3, v3 = _with_derived(wd, valid & np.isfinite(wd).all(axis=-1))
+            blocks += [_joint_angles(p3, v3), _trunk_lean(p3, v3)[:, None]]
+            names += ANGLE_NAMES_3D
+    data = np.concatenate(blocks, axis=1)
+    index = pd.RangeIndex(kp.shape[0], name="frame")
+    return pd.DataFrame(data, index=index, columns=names)
+
+
+SUMMARY_STATS: tuple[str, ...] = ("min", "max", "rom", "mean", "count")
+
+
+def unwrapped_for_ranges(df: pd.DataFrame) -> np.ndarray:
+    """``df``'s values as (frames, columns) floats, circular columns unwrapped in time.
+
+    Each unwrapped circular column is shifted by a whole number of turns so that
+    its median lies in (-180, 180]: its values stay continuous from frame to
+    frame (curves do not jump at +-180) and read like the wrapped ones.
+    """
+    values = df.to_numpy(dtype=float, copy=True)
+    circ = np.array([is_circular(str(c)) for c in df.columns], dtype=bool)
+    if circ.any() and values.shape[0]:
+        u = unwrap_deg(values[:, circ])
+        ok = np.isfinite(u).any(axis=0)
+        med = np.zeros(u.shape[1])
+        if ok.any():
+            med[ok] = np.nanmedian(u[:, ok], axis=0)
+        values[:, circ] = u + (wrap_deg(med) - med)
+    return values
+
+
+def _linear_stats(v: np.ndarray) -> np.ndarray:
+    """(columns, 4) min, max, max - min, mean over axis 0, NaN-aware."""
+    out = np.full((v.shape[1], 4), np.nan)
+    ok = np.isfinite(v).any(axis=0)
+    if ok.any():
+        w = v[:, ok]
+        lo, hi = np.nanmin(w, axis=0), np.nanmax(w, axis=0)
+        out[ok] = np.column_stack([lo, hi, hi - lo, np.nanmean(w, axis=0)])
+    return out
+
+
+def _arc_stats(v: np.ndarray) -> np.ndarray:
+    """(columns, 4) min, max, range, mean of circular columns along their shortest arc.
+
+    The arc holding every value is the circle minus its largest empty gap; it
+    starts at ``min`` (in (-180, 180]) and ends at ``max = min + range``, which
+    may pass 180. ``mean`` is the mean of the values read along the arc.
+    """
+    w = wrap_deg(v)
+    n = np.isfinite(w).sum(axis=0)
+    out = np.full((w.shape[1], 4), np.nan)
+    ok = n > 0
+    if not ok.any():
+        return out
+    w, n = w[:, ok], n[ok]
+    srt = np.sort(w, axis=0)  # NaN last
+    first = srt[0]
+    last = np.take_along_axis(srt, (n - 1)[None, :], axis=0)[0]
+    wrap_gap = first + 360.0 - last
+    inner = np.diff(srt, axis=0)
+    inner = np.where(np.isnan(inner), -np.inf, inner)
+    if inner.shape[0]:
+        g = np.argmax(inner, axis=0)
+        inner_gap = np.take_along_axis(inner, g[None, :], axis=0)[0]
+    else:
+        g, inner_gap = np.zeros(w.shape[1], dtype=int), np.full(w.shape[1], -np.inf)
+    crosses = inner_gap > wrap_gap  # the largest gap lies inside (-180, 180]
+    lo = np.where(crosses, np.take_along_axis(srt, (g + 1)[None, :], axis=0)[0], first)
+    rng = np.where(crosses, 360.0 - inner_gap, last - first)
+    along = np.where(w < lo, w + 360.0, w)
+    out[ok] = np.column_stack([lo, lo + rng, rng, np.nanmean(along, axis=0)])
+    return out
+
+
+def angle_stats(values: np.ndarray, circular: np.ndarray) -> np.ndarray:
+    """(columns, 4): min, max, range of motion, mean of each column of (frames, columns).
+
+    Columns flagged in the bool ``circular`` mask are read along their shortest
+    arc (see :func:`summarise_angles`); NaN for a column with no value.
+    """
+    v = np.asarray(values, dtype=float)
+    circ = np.asarray(circular, dtype=bool)
+    out = np.full((v.shape[1], 4), np.nan)
+    if v.shape[0] == 0:
+        return out
+    if (~circ).any():
+        out[~circ] = _linear_stats(v[:, ~circ])
+    if circ.any():
+        out[circ] = _arc_stats(v[:, circ])
+    return out
+
+
+def circular_mask(columns) -> np.ndarray:
+    """Bool mask of the circular (signed segment) angles among ``columns``."""
+    return np.array([is_circular(str(c)) for c in columns], dtype=bool)
+
+
+def summarise_angles(df: pd.DataFrame) -> pd.DataFrame:
+    """Per-angle statistics over the frames of ``df`` (index frames, columns angles).
+
+    Returns a DataFrame indexed by angle name (``df``'s column order) with
+    columns ``min``, ``max``, ``rom`` (max - min), ``mean`` (degrees) and
+    ``count`` (frames with a value); NaN statistics for an angle never seen.
+
+    Signed segment angles live on a circle, so they are read along the shortest
+    arc that holds all their values: a foot pointing left, between 170 and -170
+    degrees, has ``min`` 170, ``max`` 190 (that is -170) and a ``rom`` of 20,
+    not 340. ``max`` and ``mean`` of a segment angle may therefore pass 180, and
+    its ``rom`` is at most 360 (a segment that turned all round).
+    """
+    values = df.to_numpy(dtype=float)
+    stats = angle_stats(values, circular_mask(df.columns))
+    out = pd.DataFrame(stats, index=pd.Index(df.columns, name="angle"), columns=SUMMARY_STATS[:4])
+    out["count"] = np.isfinite(values).sum(axis=0)
+    return out

@@ -1,0 +1,254 @@
+"""Repetitions found in one angle signal: start, peak, end, ROM and tempo.
+
+The signal
+----------
+By default the bilateral joint angle (knee, hip, ankle, elbow or shoulder, 2D)
+whose left/right mean has the largest range of motion (5th to 95th percentile,
+so a few wild frames cannot win): the mean of the left and right angles where
+both are present, else the side that is. Wrists are not candidates: hand
+keypoints are the least reliable and their jitter would win too often. Any
+column (``left_knee``, ``hip_3d``...) or pair name (``knee``) can be asked for.
+
+Detection (on the cleaned signal, NaN gaps bridged linearly for the search only)
+-------------------------------------------------------------------------------
+1. Peaks are maxima (for flexion angles: the deepest point of a squat, the top
+   of a curl) found by ``scipy.signal.find_peaks`` with a prominence of at least
+   ``max(min_prominence_deg, relative_prominence * range)`` (range: 2nd to 98th
+   percentile) and at least ``min_period_s`` between peaks. A peak inside a gap
+   of the real signal is dropped.
+2. Around each peak, the valley before is the minimum since the previous peak
+   (or the start of the clip), the valley after the minimum until the next peak
+   (or the end). The repetition *starts* at the last frame before the peak
+   within ``onset_fraction`` (10 %) of the way from the valley to the peak, and
+   *ends* at the first frame after it back within that band: pauses at the
+   bottom of the movement (standing between squats, a rest between sets) are
+   not counted in the repetition.
+3. Regularity: a repetition's amplitude (peak minus the *higher* of its two
+   valleys, so a movement cut by the start or end of the clip is small) must
+   reach the prominence threshold and ``consistency`` (half) of the median
+   amplitude, and its duration must lie within a factor 1 / ``consistency``**2
+   (4x) of the median duration. If fewer than ``min_repetitions`` (2) remain,
+   there are none: noise, a constant signal or a single movement is not a
+   repetitive exercise.
+
+Tempo: ``to_peak_s`` is start -> peak and ``from_peak_s`` peak -> end. With the
+knee or hip angle of a squat that is the eccentric (lowering) and concentric
+(rising) phase; with the elbow of a curl the other way round, so the columns are
+named after the signal, not the muscle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.signal import find_peaks
+
+from analysis.errors import AnalysisError
+
+#: Bilateral angles that may drive repetition detection by default.
+REP_CANDIDATES: tuple[str, ...] = ("knee", "hip", "ankle", "elbow", "shoulder")
+
+REPETITION_COLUMNS: tuple[str, ...] = (
+    "rep",
+    "start_frame", "peak_frame", "end_frame",
+    "start_s", "peak_s", "end_s",
+    "duration_s", "to_peak_s", "from_peak_s",
+    "valley", "peak", "rom",
+    "rest_before_s", "cycle_s", "reps_per_min",
+)
+_INT_COLUMNS = ("rep", "start_frame", "peak_frame", "end_frame")
+
+
+@dataclass(frozen=True)
+class RepSettings:
+    """Thresholds of repetition detection (see the module docstring)."""
+
+    min_prominence_deg: float = 20.0
+    relative_prominence: float = 0.35
+    min_period_s: float = 0.5
+    onset_fraction: float = 0.1
+    consistency: float = 0.5
+    min_repetitions: int = 2
+
+    def __post_init__(self) -> None:
+        if not self.min_prominence_deg > 0:
+            raise AnalysisError("minimum repetition depth must be positive")
+        if not 0 <= self.relative_prominence < 1 or not 0 < self.consistency <= 1:
+            raise AnalysisError("repetition thresholds must be fractions between 0 and 1")
+        if not 0 <= self.onset_fraction < 0.5:
+            raise AnalysisError("repetition onset fraction must be between 0 and 0.5")
+        if not self.min_period_s > 0 or self.min_repetitions < 1:
+            raise AnalysisError("repetition period and count must be positive")
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def empty_repetitions() -> pd.DataFrame:
+    """A repetitions table with no rows and the right columns and dtypes."""
+    df = pd.DataFrame({c: pd.Series(dtype=float) for c in REPETITION_COLUMNS})
+    return df.astype({c: np.int64 for c in _INT_COLUMNS})
+
+
+def _mean_of_sides(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    both = np.stack([left, right])
+    n = np.isfinite(both).sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 0, np.nansum(both, axis=0) / np.maximum(n, 1), np.nan)
+
+
+def _robust_range(x: np.ndarray) -> float:
+    v = x[np.isfinite(x)]
+    if v.size < 2:
+        return 0.0
+    lo, hi = np.percentile(v, [5, 95])
+    return float(hi - lo)
+
+
+def rep_signal(angles: pd.DataFrame, rep_angle: str | None = None) -> tuple[str | None, np.ndarray]:
+    """The signal repetitions are found in: ``(name, values (frames,))``.
+
+    ``rep_angle`` may be a column of ``angles`` or a pair name (``knee`` or
+    ``knee_3d``: mean of its left and right columns). Default: the candidate
+    pair (:data:`REP_CANDIDATES`, 2D) with the largest range of motion; ``None``
+    and an all-NaN signal when no candidate was ever seen. An unknown name is an
+    :class:`AnalysisError`.
+    """
+    cols = set(map(str, angles.columns))
+    if rep_angle is not None:
+        name = str(rep_angle)
+        if name in cols:
+            return name, angles[name].to_numpy(dtype=float)
+        left, right = f"left_{name}", f"right_{name}"
+        if left in cols and right in cols:
+            return name, _mean_of_sides(
+                angles[left].to_numpy(dtype=float), angles[right].to_numpy(dtype=float)
+            )
+        raise AnalysisError(
+            f"unknown angle {name!r} for repetitions; use an angle name such as "
+            f"'knee', 'left_elbow' or 'hip_3d'"
+        )
+    best: tuple[float, str, np.ndarray] | None = None
+    for pair in REP_CANDIDATES:
+        left, right = f"left_{pair}", f"right_{pair}"
+        if left not in cols or right not in cols:
+            continue
+        sig = _mean_of_sides(
+            angles[left].to_numpy(dtype=float), angles[right].to_numpy(dtype=float)
+        )
+        rom = _robust_range(sig)
+        if np.isfinite(sig).any() and (best is None or rom > best[0]):
+            best = (rom, pair, sig)
+    if best is None:
+        return None, np.full(len(angles), np.nan)
+    return best[1], best[2]
+
+
+def detect_repetitions(
+    values: np.ndarray,
+    times: np.ndarray,
+    fps: float,
+    settings: RepSettings | None = None,
+) -> pd.DataFrame:
+    """Repetitions in one angle signal.
+
+    Parameters
+    ----------
+    values
+        Shape (frames,): the (cleaned) angle in degrees, NaN where missing.
+    times
+        Shape (frames,): timestamps in seconds, increasing.
+    fps
+        Frame rate, for the minimum distance between peaks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per repetition, RangeIndex, columns :data:`REPETITION_COLUMNS`:
+        ``rep`` (1, 2, ...), ``start_frame``, ``peak_frame``, ``end_frame``
+        (positions in the track, inclusive), ``start_s``, ``peak_s``,
+        ``end_s`` (s), ``duration_s`` (end - start), ``to_peak_s``,
+        ``from_peak_s`` (s), ``valley`` (the lower of the two valleys around
+        the repetition), ``peak`` (deg), ``rom`` (peak - valley, deg),
+        ``rest_before_s`` (since the previous repetition's end; NaN for the
+        first), ``cycle_s`` (start to the next start; NaN for the last),
+        ``reps_per_min`` (60 / cycle_s). Empty when the motion is not
+        repetitive.
+    """
+    s = settings or RepSettings()
+    x = np.asarray(values, dtype=float).reshape(-1)
+    t = np.asarray(times, dtype=float).reshape(-1)
+    f = x.shape[0]
+    valid = np.isfinite(x)
+    if f < 3 or valid.sum() < 3 or not fps > 0:
+        return empty_repetitions()
+    idx = np.arange(f)
+    xd = np.interp(idx, idx[valid], x[valid])  # gaps bridged, ends held, for the search only
+
+    lo, hi = np.percentile(x[valid], [2, 98])
+    threshold = max(s.min_prominence_deg, s.relative_prominence * float(hi - lo))
+    distance = max(1, int(round(s.min_period_s * fps)))
+    peaks, _ = find_peaks(xd, prominence=threshold, distance=distance)
+    peaks = peaks[valid[peaks]]
+    if peaks.size < s.min_repetitions:
+        return empty_repetitions()
+
+    # Segments between consecutive peaks: segment k runs from peak k-1 (or 0) up
+    # to peak k; the last one from the last peak to the end.
+    seg_start = np.r_[0, peaks]
+    seg_min = np.minimum.reduceat(xd, seg_start)
+    valley_before, valley_after = seg_min[:-1], seg_min[1:]
+    peak_val = xd[peaks]
+    level_before = valley_before + s.onset_fraction * (peak_val - valley_before)
+    level_after = valley_after + s.onset_fraction * (peak_val - valley_after)
+    seg = np.searchsorted(peaks, idx, side="right")  # segment of each frame
+    n = peaks.size
+    # Start of rep k: last frame of segment k at or below its level (frames of
+    # the last segment, which starts no rep, are never selected).
+    lvl_s = np.r_[level_before, -np.inf][seg]
+    start = np.maximum.reduceat(np.where(xd <= lvl_s, idx, -1), seg_start)[:n]
+    # End of rep k: first frame of segment k+1 at or below its level.
+    lvl_e = np.r_[np.inf, level_after][seg]
+    end = np.minimum.reduceat(np.where(xd <= lvl_e, idx, f), seg_start)[1:]
+
+    amplitude = peak_val - np.maximum(valley_before, valley_after)
+    duration = t[end] - t[start]
+    keep = (amplitude >= threshold) & (start >= 0) & (end < f)
+    if keep.sum() >= s.min_repetitions:
+        med_amp = np.median(amplitude[keep])
+        med_dur = np.median(duration[keep])
+        keep &= amplitude >= s.consistency * med_amp
+        keep &= (duration >= med_dur * s.consistency**2) & (duration <= med_dur / s.consistency**2)
+    if keep.sum() < s.min_repetitions:
+        return empty_repetitions()
+
+    peaks, start, end = peaks[keep], start[keep], end[keep]
+    valley = np.minimum(valley_before, valley_after)[keep]
+    peak_val = peak_val[keep]
+    t_start, t_peak, t_end = t[start], t[peaks], t[end]
+    cycle = np.r_[np.diff(t_start), np.nan]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = 60.0 / cycle
+    df = pd.DataFrame(
+        {
+            "rep": np.arange(1, peaks.size + 1),
+            "start_frame": start,
+            "peak_frame": peaks,
+            "end_frame": end,
+            "start_s": t_start,
+            "peak_s": t_peak,
+            "end_s": t_end,
+            "duration_s": t_end - t_start,
+            "to_peak_s": t_peak - t_start,
+            "from_peak_s": t_end - t_peak,
+            "valley": valley,
+            "peak": peak_val,
+            "rom": peak_val - valley,
+            "rest_before_s": np.r_[np.nan, t_start[1:] - t_end[:-1]],
+            "cycle_s": cycle,
+            "reps_per_min": rate,
+        }
+    )
+    return df.astype({c: np.int64 for c in _INT_COLUMNS})

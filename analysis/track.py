@@ -1,0 +1,232 @@
+"""Every metric of one tracked person in one clip, computed together.
+
+:func:`analyse_track` runs, on whole arrays:
+angles (:mod:`analysis.angles`) -> clean-up (:mod:`analysis.filtering`) ->
+summary -> repetitions (:mod:`analysis.repetitions`) -> symmetry
+(:mod:`analysis.symmetry`) -> scale (:mod:`analysis.scale`) -> trajectories
+(:mod:`analysis.trajectories`).
+
+The track's arrays are expected to hold one row per frame of the clip (a NaN
+row where the person was not found), so that frames are evenly spaced at the
+clip's frame rate, which the filters assume; the real timestamps are used for
+times, durations and derivatives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.angles import compute_angles, summarise_angles
+from analysis.errors import AnalysisError
+from analysis.filtering import CleanSettings, clean_signals_detailed
+from analysis.repetitions import RepSettings, detect_repetitions, rep_signal
+from analysis.scale import check_height, estimate_scale
+from analysis.symmetry import symmetry_per_frame, symmetry_per_repetition, symmetry_summary
+from analysis.trajectories import check_times, compute_trajectories
+
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "min", "max", "rom", "mean", "count",
+    "raw_min", "raw_max", "raw_rom", "raw_mean", "raw_count",
+    "filled", "outliers",
+)
+
+
+@dataclass(frozen=True)
+class TrackAnalysis:
+    """All metrics of one track. Angles in degrees, times in seconds.
+
+    Frame-indexed tables have index ``frame`` = 0..F-1, the position in the
+    track's arrays (``times[frame]`` is its timestamp).
+
+    Attributes
+    ----------
+    angles_raw
+        (F, A): every angle of :func:`analysis.angles.compute_angles`, NaN
+        where not visible enough; columns ``ANGLE_NAMES_2D`` then, with world
+        keypoints, ``ANGLE_NAMES_3D``.
+    angles
+        (F, A): the same, cleaned with ``settings``.
+    filled
+        (F, A) bool: True where a gap was filled by interpolation.
+    outliers
+        (F, A) bool: True where the Hampel filter replaced a raw value.
+    summary
+        Index ``angle`` (A rows); columns :data:`SUMMARY_COLUMNS`: ``min``,
+        ``max``, ``rom``, ``mean``, ``count`` of the cleaned angles, the same
+        prefixed ``raw_`` for the raw ones, and ``filled``, ``outliers``
+        (number of frames). Segment angles are summarised unwrapped.
+    symmetry
+        Index ``pair`` (``knee``, ``knee_3d``, ``thigh``...); columns
+        ``rom_left``, ``rom_right``, ``si``, ``mean_diff``, ``mean_abs_diff``,
+        ``si_reps`` (see :func:`analysis.symmetry.symmetry_summary`).
+    symmetry_per_frame
+        (F, pairs): ``L - R`` per frame, degrees.
+    symmetry_per_repetition
+        Long table: ``rep``, ``pair``, ``rom_left``, ``rom_right``, ``si``.
+    repetitions
+        One row per repetition (see
+        :func:`analysis.repetitions.detect_repetitions`); empty when the
+        motion is not repetitive.
+    rep_signal
+        Name of the angle or pair the repetitions were found in (``knee``
+        means the mean of ``left_knee`` and ``right_knee``); None when no
+        candidate angle was ever seen.
+    trajectories
+        Long table, one row per frame and keypoint: ``frame``, ``time_s``,
+        ``keypoint``, ``x``, ``y``, ``speed``, ``acceleration`` in
+        ``trajectory_unit`` (see :class:`analysis.trajectories.Trajectories`).
+    trajectory_summary
+        Index ``keypoint``: ``path_length``, ``mean_speed``, ``max_speed``,
+        ``max_acceleration``, ``coverage``.
+    trajectory_unit
+        ``"px"``, or ``"m"`` when the athlete's height gave a scale.
+    scale_m_per_px
+        Metres per pixel, or None.
+    times
+        (F,) timestamps in seconds.
+    fps
+        The clip's frame rate.
+    settings
+        The clean-up settings used.
+    rep_settings
+        The repetition thresholds used.
+    notes
+        Plain sentences about what could not be done as asked (e.g. a height
+        given but no frame showing the whole body), for the coach to read.
+    """
+
+    angles_raw: pd.DataFrame
+    angles: pd.DataFrame
+    filled: pd.DataFrame
+    outliers: pd.DataFrame
+    summary: pd.DataFrame
+    symmetry: pd.DataFrame
+    symmetry_per_frame: pd.DataFrame
+    symmetry_per_repetition: pd.DataFrame
+    repetitions: pd.DataFrame
+    rep_signal: str | None
+    trajectories: pd.DataFrame
+    trajectory_summary: pd.DataFrame
+    trajectory_unit: str
+    scale_m_per_px: float | None
+    times: np.ndarray
+    fps: float
+    settings: CleanSettings
+    rep_settings: RepSettings
+    notes: list[str] = field(default_factory=list)
+
+
+def _summary(raw: pd.DataFrame, cleaned: pd.DataFrame, filled, outliers) -> pd.DataFrame:
+    s = summarise_angles(cleaned)
+    r = summarise_angles(raw).add_prefix("raw_")
+    out = pd.concat([s, r], axis=1)
+    out["filled"] = filled.to_numpy().sum(axis=0)
+    out["outliers"] = outliers.to_numpy().sum(axis=0)
+    return out[list(SUMMARY_COLUMNS)]
+
+
+def analyse_track(
+    keypoints: np.ndarray,
+    world: np.ndarray | None,
+    times: np.ndarray | None,
+    fps: float,
+    settings: CleanSettings | None = None,
+    height_m: float | None = None,
+    rep_angle: str | None = None,
+    rep_settings: RepSettings | None = None,
+) -> TrackAnalysis:
+    """Every metric of one track.
+
+    Parameters
+    ----------
+    keypoints
+        (F, 33, 3): x_px, y_px, visibility per frame, NaN rows where the person
+        is absent.
+    world
+        (F, 33, 3) world keypoints in metres, or None (then no ``_3d`` angles).
+    times
+        (F,) timestamps in seconds, strictly increasing (None:
+        ``arange(F) / fps``).
+    fps
+        The clip's frame rate (0 for a photo).
+    settings
+        Clean-up settings (default :class:`CleanSettings`).
+    height_m
+        The athlete's standing height in metres, for trajectories in metres.
+    rep_angle
+        Angle or pair repetitions are found in (default: see
+        :mod:`analysis.repetitions`).
+    rep_settings
+        Repetition thresholds (default :class:`RepSettings`).
+
+    Raises
+    ------
+    AnalysisError
+        Wrong array shapes, broken timestamps, a low-pass cut-off the frame
+        rate cannot carry, an implausible height, an unknown ``rep_angle``.
+    """
+    settings = settings or CleanSettings()
+    rep_settings = rep_settings or RepSettings()
+    fps = float(fps or 0.0)
+    if fps < 0 or not np.isfinite(fps):
+        raise AnalysisError(f"frame rate must be positive, got {fps}")
+    if height_m is not None:
+        height_m = check_height(height_m)
+    notes: list[str] = []
+
+    angles_raw = compute_angles(keypoints, world, settings.visibility_threshold)
+    n = len(angles_raw)
+    t = check_times(times, n, fps)
+    if n > 1 and fps > 0:
+        longest = float(np.max(np.diff(t)))
+        if longest > 2.5 / fps:
+            notes.append(
+                f"frame timestamps jump by up to {longest:.2f} s at {fps:g} fps; "
+                "filters assume evenly spaced frames"
+            )
+
+    cleaned = clean_signals_detailed(angles_raw, fps, settings)
+    angles = cleaned.values
+    summary = _summary(angles_raw, angles, cleaned.filled, cleaned.outliers)
+
+    signal_name, signal = rep_signal(angles, rep_angle)
+    repetitions = detect_repetitions(signal, t, fps, rep_settings)
+
+    per_rep = symmetry_per_repetition(angles, repetitions)
+    sym = symmetry_summary(angles, repetitions)
+    sym_frames = symmetry_per_frame(angles)
+
+    scale = None
+    if height_m is not None:
+        scale = estimate_scale(keypoints, height_m, settings.visibility_threshold)
+        if scale is None:
+            notes.append(
+                "athlete height given, but no frame shows the legs, trunk and head together: "
+                "trajectories stay in pixels"
+            )
+    traj = compute_trajectories(keypoints, t, fps, settings, scale)
+
+    return TrackAnalysis(
+        angles_raw=angles_raw,
+        angles=angles,
+        filled=cleaned.filled,
+        outliers=cleaned.outliers,
+        summary=summary,
+        symmetry=sym,
+        symmetry_per_frame=sym_frames,
+        symmetry_per_repetition=per_rep,
+        repetitions=repetitions,
+        rep_signal=signal_name,
+        trajectories=traj.frames,
+        trajectory_summary=traj.summary,
+        trajectory_unit=traj.unit,
+        scale_m_per_px=scale,
+        times=t,
+        fps=fps,
+        settings=settings,
+        rep_settings=rep_settings,
+        notes=notes,
+    )

@@ -1,0 +1,178 @@
+"""Keypoint trajectories: path, speed, acceleration and path length.
+
+Positions are the pixel keypoints (image coordinates: x right, y down, origin at
+the top-left corner), missing where the keypoint is not visible enough, cleaned
+with the clip's :class:`~analysis.filtering.CleanSettings` (Hampel, gap
+filling, zero-phase low-pass: differentiation amplifies noise, so speeds from
+unfiltered keypoints are mostly jitter). With a scale (metres per pixel, see
+:mod:`analysis.scale`) every length is in metres, same axes and origin.
+
+Velocity and acceleration are the derivatives of position with respect to the
+frames' real timestamps (``numpy.gradient``: central differences, second-order
+accurate even for uneven spacing, one-sided at the ends of the track). A
+derivative is missing next to a missing position. ``speed`` is the norm of the
+velocity; ``acceleration`` the norm of the acceleration vector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.angles import visible_mask
+from analysis.errors import AnalysisError
+from analysis.filtering import CleanSettings, clean_array
+from estimator.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
+
+TRAJECTORY_COLUMNS: tuple[str, ...] = (
+    "frame", "time_s", "keypoint", "x", "y", "speed", "acceleration",
+)
+SUMMARY_COLUMNS: tuple[str, ...] = (
+    "path_length", "mean_speed", "max_speed", "max_acceleration", "coverage",
+)
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    """Trajectories of the 33 keypoints of one track.
+
+    Attributes
+    ----------
+    frames
+        Long table, one row per frame and keypoint (frames * 33 rows, frame
+        major, keypoints in ``KEYPOINT_NAMES`` order), RangeIndex. Columns:
+        ``frame`` (int, position in the track), ``time_s`` (float, s),
+        ``keypoint`` (categorical of ``KEYPOINT_NAMES``), ``x``, ``y``
+        (``unit``), ``speed`` (``unit``/s), ``acceleration`` (``unit``/s^2).
+    summary
+        Index ``keypoint`` (33 rows, ``KEYPOINT_NAMES`` order). Columns
+        ``path_length`` (``unit``; sum of the steps between consecutive
+        frames that both have a position, so a gap adds nothing),
+        ``mean_speed``, ``max_speed`` (``unit``/s), ``max_acceleration``
+        (``unit``/s^2), ``coverage`` (fraction of frames with a position).
+    unit
+        ``"px"`` or ``"m"``.
+    """
+
+    frames: pd.DataFrame
+    summary: pd.DataFrame
+    unit: str
+
+
+def check_times(times: np.ndarray | None, n_frames: int, fps: float) -> np.ndarray:
+    """Frame timestamps in seconds, shape (frames,), checked to increase strictly.
+
+    Without ``times`` they are ``arange(n_frames) / fps``.
+    """
+    if times is None:
+        if fps > 0:
+            return np.arange(n_frames) / float(fps)
+        if n_frames <= 1:
+            return np.zeros(n_frames)
+        raise AnalysisError("the clip has neither frame timestamps nor a frame rate")
+    t = np.asarray(times, dtype=float).reshape(-1)
+    if t.shape[0] != n_frames:
+        raise AnalysisError(f"{t.shape[0]} timestamps for {n_frames} frames")
+    if not np.isfinite(t).all():
+        raise AnalysisError("some frame timestamps are missing")
+    if n_frames > 1 and not (np.diff(t) > 0).all():
+        raise AnalysisError("frame timestamps do not increase: the clip's timing is broken")
+    return t
+
+
+def keypoint_positions(keypoints: np.ndarray, visibility_threshold: float = 0.5) -> np.ndarray:
+    """(frames, 33, 2) x, y in pixels, NaN where the keypoint is not visible enough."""
+    kp = np.asarray(keypoints, dtype=float)
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise AnalysisError(f"keypoints must have shape (frames, 33, 3), got {kp.shape}")
+    return np.where(visible_mask(kp, visibility_threshold)[..., None], kp[..., :2], np.nan)
+
+
+def derivative(values: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """d(values)/dt along axis 0 with real timestamps; NaN when fewer than 2 frames."""
+    if values.shape[0] < 2:
+        return np.full(values.shape, np.nan)
+    return np.gradient(values, times, axis=0)
+
+
+def path_length(positions: np.ndarray) -> np.ndarray:
+    """Length of each keypoint's path, (frames, K, D) -> (K,); gaps add nothing."""
+    if positions.shape[0] < 2:
+        return np.zeros(positions.shape[1])
+    steps = np.linalg.norm(np.diff(positions, axis=0), axis=-1)
+    return np.nansum(steps, axis=0)
+
+
+def _nan_stat(func, values: np.ndarray) -> np.ndarray:
+    """``func`` over axis 0 ignoring NaN; NaN (no warning) for all-NaN columns."""
+    ok = np.isfinite(values).any(axis=0)
+    out = np.full(values.shape[1:], np.nan)
+    if ok.any():
+        out[ok] = func(values[:, ok], axis=0)
+    return out
+
+
+def compute_trajectories(
+    keypoints: np.ndarray,
+    times: np.ndarray | None,
+    fps: float,
+    settings: CleanSettings | None = None,
+    scale_m_per_px: float | None = None,
+) -> Trajectories:
+    """Paths, speeds, accelerations and path lengths of all 33 keypoints.
+
+    Parameters
+    ----------
+    keypoints
+        Shape (frames, 33, 3): x_px, y_px, visibility.
+    times
+        Shape (frames,): timestamps in seconds (None: ``arange / fps``).
+    fps
+        The clip's frame rate, for the clean-up filters.
+    settings
+        Clean-up applied to the positions (default :class:`CleanSettings`).
+    scale_m_per_px
+        When given, positions, speeds and accelerations are in metres.
+    """
+    settings = settings or CleanSettings()
+    pos = keypoint_positions(keypoints, settings.visibility_threshold)
+    f = pos.shape[0]
+    t = check_times(times, f, fps)
+    flat, _, _ = clean_array(pos.reshape(f, -1), fps, settings)
+    pos = flat.reshape(pos.shape)
+    unit = "px"
+    if scale_m_per_px is not None:
+        pos = pos * float(scale_m_per_px)
+        unit = "m"
+    vel = derivative(pos, t)
+    acc = derivative(vel, t)
+    speed = np.linalg.norm(vel, axis=-1)
+    accel = np.linalg.norm(acc, axis=-1)
+
+    k = NUM_KEYPOINTS
+    frames = pd.DataFrame(
+        {
+            "frame": np.repeat(np.arange(f), k),
+            "time_s": np.repeat(t, k),
+            "keypoint": pd.Categorical.from_codes(
+                np.tile(np.arange(k), f), categories=list(KEYPOINT_NAMES)
+            ),
+            "x": pos[..., 0].reshape(-1),
+            "y": pos[..., 1].reshape(-1),
+            "speed": speed.reshape(-1),
+            "acceleration": accel.reshape(-1),
+        }
+    )
+    summary = pd.DataFrame(
+        {
+            "path_length": path_length(pos),
+            "mean_speed": _nan_stat(np.nanmean, speed),
+            "max_speed": _nan_stat(np.nanmax, speed),
+            "max_acceleration": _nan_stat(np.nanmax, accel),
+            "coverage": np.isfinite(pos[..., 0]).mean(axis=0) if f else np.zeros(k),
+        },
+        index=pd.Index(KEYPOINT_NAMES, name="keypoint"),
+    )
+    return Trajectories(frames=frames, summary=summary, unit=unit)
