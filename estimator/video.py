@@ -277,7 +277,7 @@ def _jpeg_truncation(data: bytes) -> str | None:
 
 
 @contextlib.contextmanager
-def _native_stderr_silenced() -> Iterator[None]:
+def quiet_native_stderr() -> Iterator[None]:
     """Keep libjpeg/libpng/OpenCV messages written straight to fd 2 off the terminal.
 
     Only wraps short, synchronous decoder calls; the reason for a failure is
@@ -333,7 +333,7 @@ def _check_file(path: Path) -> tuple[str, str, int]:
 def _decode_photo(path: Path, fmt: str) -> np.ndarray:
     """(H, W, 3) uint8 BGR, EXIF orientation applied."""
     data = np.fromfile(path, dtype=np.uint8)
-    with _native_stderr_silenced():
+    with quiet_native_stderr():
         image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise BadInputError(path, f"corrupt {fmt} photo: it cannot be decoded")
@@ -342,7 +342,7 @@ def _decode_photo(path: Path, fmt: str) -> np.ndarray:
 
 def _open_capture(path: Path) -> cv2.VideoCapture:
     # An absolute path never looks like an FFmpeg protocol ("name:...") or option.
-    with _native_stderr_silenced():
+    with quiet_native_stderr():
         cap = cv2.VideoCapture(str(path.resolve()), cv2.CAP_FFMPEG)
     if cap.isOpened():
         cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
