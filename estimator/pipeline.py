@@ -1,0 +1,332 @@
+"""PoseEstimator: several people per photo or clip, each with a stable identity.
+
+Photos (:meth:`PoseEstimator.estimate_image`)
+    1. The detector runs on the whole image and on overlapping tiles of it
+       (small people are found at a closer zoom), merged by weighted NMS.
+    2. Each detection gives a rotated ROI; the landmark model runs on it.
+    3. Refinement: the landmark model runs again on the ROI built from its own
+       first-pass auxiliary landmarks, which fits the person better than the
+       detector's guess.
+    4. Duplicates (two detections that led to the same person) are removed;
+       the ``max_people`` most confident people are kept, ids 0, 1, ... in
+       decreasing score.
+
+Clips (:meth:`PoseEstimator.process`), as MediaPipe tracks one person, for up
+to ``max_people``:
+    - each tracked person carries the ROI built from the previous frame's
+      auxiliary landmarks, so the landmark model alone follows them;
+    - the detector runs on the first frame, again whenever a person was lost
+      (pose presence below 0.5, or merged as a duplicate), and every
+      ``detect_every`` frames while fewer than ``max_people`` are tracked;
+      detections of someone already tracked are ignored;
+    - after each frame's landmark passes, two ROIs that converged on the same
+      person are reduced to one;
+    - identities come from :class:`estimator.tracking.Tracker` (Hungarian
+      assignment on keypoint similarity), so they survive crossings and short
+      gaps.
+
+``detect_every`` defaults to 12 frames (0.4 s at 30 fps): a newcomer is found
+within half a second while the detector costs under 1 ms per frame on average.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from estimator.detector import Detection, PoseDetector
+from estimator.landmarks import MIN_PRESENCE, NUM_BODY, LandmarkModel, PoseLandmarks
+from estimator.roi import Roi, roi_from_auxiliary, roi_from_detection
+from estimator.tracking import Tracker
+from estimator.types import FramePoses, Person, SourceInfo
+from estimator.video import Frame, iter_frames, probe
+
+DEFAULT_MAX_PEOPLE = 4
+DEFAULT_DETECT_EVERY = 12
+#: Keypoints count as visible for the box at this visibility.
+BOX_VISIBILITY = 0.5
+#: Two poses are the same person when their median keypoint distance is below
+#: this fraction of their ROI side.
+DUPLICATE_DISTANCE = 0.08
+#: A detection is someone already tracked when its hip centre lies within this
+#: fraction of a tracked ROI's side from that person's hip centre.
+TRACKED_DISTANCE = 0.2
+#: A lost person is searched for in a square this many times their last ROI's side.
+RECOVER_REGION = 1.5
+#: Photos: at most this many detections (best first) get landmark passes.
+MAX_PHOTO_CANDIDATES = 12
+
+
+def person_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Box (x, y, w, h) pixels around the visible keypoints (33, 3), clipped to the image.
+
+    Keypoints with visibility below :data:`BOX_VISIBILITY` are left out unless
+    fewer than two are visible, then all are used.
+    """
+    visible = keypoints[:, 2] >= BOX_VISIBILITY
+    pts = keypoints[visible, :2] if visible.sum() >= 2 else keypoints[:, :2]
+    x0, y0 = np.clip(pts.min(0), 0, (width, height))
+    x1, y1 = np.clip(pts.max(0), 0, (width, height))
+    return np.array([x0, y0, x1 - x0, y1 - y0], dtype=np.float64)
+
+
+def same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
+    """True when two poses lie on the same person (two ROIs converged on one body)."""
+    dist = np.hypot(*(a.landmarks[:NUM_BODY, :2] - b.landmarks[:NUM_BODY, :2]).T)
+    return float(np.median(dist)) < DUPLICATE_DISTANCE * 0.5 * (a.roi.size + b.roi.size)
+
+
+def remove_duplicates(poses: list[PoseLandmarks], order: Iterable[int]) -> list[int]:
+    """Indices of ``poses`` to keep, visiting them in ``order`` (preferred first)."""
+    kept: list[int] = []
+    for i in order:
+        if not any(same_person(poses[i], poses[k]) for k in kept):
+            kept.append(i)
+    return kept
+
+
+def _to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Person:
+    keypoints = pose.keypoints
+    return Person(
+        track_id=int(track_id),
+        score=pose.score,
+        bbox=person_box(keypoints, width, height),
+        keypoints=keypoints,
+        world=pose.world,
+    )
+
+
+@dataclass
+class _Tracked:
+    """A person followed from frame to frame by their ROI."""
+
+    roi: Roi
+    pose: PoseLandmarks | None = None
+    frames: int = 0  # frames followed so far
+
+
+@dataclass
+class _Missing:
+    """A person lost recently: where they were, and when."""
+
+    roi: Roi
+    time: float
+
+
+def _region_around(roi: Roi, factor: float, width: int, height: int) -> tuple[int, int, int, int]:
+    """Square region (x, y, w, h) of ``factor`` times the ROI's side around its centre,
+    clipped to the image."""
+    half = 0.5 * factor * roi.size
+    x0, x1 = int(max(0, roi.cx - half)), int(min(width, roi.cx + half))
+    y0, y1 = int(max(0, roi.cy - half)), int(min(height, roi.cy + half))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+class PoseEstimator:
+    """BlazePose GHUM "full" (detector + landmark model), several people, photos and clips.
+
+    Parameters
+    ----------
+    max_people
+        Most people per frame (1 behaves like MediaPipe's single-person Pose).
+    detect_every
+        While fewer than ``max_people`` are tracked, run the detector every so
+        many frames of a clip (besides the first frame and after a loss).
+    num_threads
+        XNNPACK threads per model (default: up to 2, the cores of a laptop).
+    min_detection_score, min_presence
+        Thresholds on the detector's score and the landmark model's
+        pose-presence score (both 0.5, MediaPipe's defaults).
+    refine_heatmap
+        Refine landmark positions with the model's heatmap (MediaPipe does).
+    tile_photos
+        Also run the detector on tiles of photos, to find small people.
+    max_track_age_s
+        A person unseen for longer ends their track; coming back they get a new id.
+    """
+
+    def __init__(
+        self,
+        max_people: int = DEFAULT_MAX_PEOPLE,
+        detect_every: int = DEFAULT_DETECT_EVERY,
+        num_threads: int | None = None,
+        min_detection_score: float = 0.5,
+        min_presence: float = MIN_PRESENCE,
+        refine_heatmap: bool = True,
+        tile_photos: bool = True,
+        max_track_age_s: float = 1.0,
+    ) -> None:
+        if max_people < 1:
+            raise ValueError("max_people must be at least 1")
+        self.max_people = int(max_people)
+        self.detect_every = max(1, int(detect_every))
+        self.min_presence = float(min_presence)
+        self.tile_photos = tile_photos
+        self.max_track_age_s = float(max_track_age_s)
+        threads = num_threads or min(2, os.cpu_count() or 1)
+        self.detector = PoseDetector(num_threads=threads, min_score=min_detection_score)
+        self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap)
+
+    # ------------------------------------------------------------------ files
+
+    def info(self, path: str | os.PathLike[str]) -> SourceInfo:
+        """What a file is (raises :class:`~estimator.errors.BadInputError` for bad input)."""
+        return probe(path)
+
+    def process(self, path: str | os.PathLike[str]) -> Iterator[FramePoses]:
+        """People in every frame of a photo or clip, streamed frame by frame.
+
+        A photo is one frame (index 0, time 0) estimated with
+        :meth:`estimate_image`; a clip is tracked with :meth:`track`.
+        """
+        info = probe(path)
+        if info.kind == "image":
+            for frame in iter_frames(path):
+                yield FramePoses(frame.index, frame.time, self.estimate_image(frame.image))
+            return
+        yield from self.track(iter_frames(path))
+
+    # ------------------------------------------------------------------ photos
+
+    def estimate_image(self, image: np.ndarray) -> list[Person]:
+        """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...)."""
+        height, width = image.shape[:2]
+        detections = (self.detector.detect_tiled(image) if self.tile_photos
+                      else self.detector.detect(image))
+        poses: list[PoseLandmarks] = []
+        for detection in detections[:MAX_PHOTO_CANDIDATES]:
+            pose = self._refined_pose(image, detection)
+            if pose is not None:
+                poses.append(pose)
+        order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
+        kept = remove_duplicates(poses, order)[: self.max_people]
+        return [_to_person(n, poses[i], width, height) for n, i in enumerate(kept)]
+
+    def _refined_pose(self, image: np.ndarray, detection: Detection) -> PoseLandmarks | None:
+        first = self.landmarker(image, roi_from_detection(detection.keypoints))
+        if first.score < self.min_presence:
+            return None
+        second = self.landmarker(image, roi_from_auxiliary(first.auxiliary))
+        return second if second.score >= self.min_presence else first
+
+    # ------------------------------------------------------------------ clips
+
+    def track(self, frames: Iterable[Frame]) -> Iterator[FramePoses]:
+        """Follow people through a sequence of frames (one clip), with track ids."""
+        session = _Session(self)
+        for frame in frames:
+            yield session.step(frame)
+
+
+class _Session:
+    """Tracking state for one clip."""
+
+    def __init__(self, estimator: PoseEstimator) -> None:
+        self.est = estimator
+        self.tracked: list[_Tracked] = []
+        self.missing: list[_Missing] = []
+        self.since_detect = 0
+        self.tracker = Tracker(max_age_s=estimator.max_track_age_s)
+
+    def _room(self) -> bool:
+        return len(self.tracked) < self.est.max_people
+
+    def _is_tracked(self, hip: np.ndarray, width: int, height: int,
+                    skip: _Tracked | None = None) -> bool:
+        """True when a detection's hip centre (2,) falls on someone already tracked.
+
+        "On" means within the tracked person's box (visible keypoints, grown by
+        a tenth of its height) or near their hip centre.
+        """
+        for t in self.tracked:
+            if t is skip:
+                continue
+            if t.pose is None:
+                centre = np.array([t.roi.cx, t.roi.cy])
+            else:
+                centre = t.pose.auxiliary[0]
+                x, y, w, h = person_box(t.pose.keypoints, width, height)
+                grow = 0.1 * h
+                if x - grow <= hip[0] <= x + w + grow and y - grow <= hip[1] <= y + h + grow:
+                    return True
+            if np.hypot(*(hip - centre)) < TRACKED_DISTANCE * t.roi.size:
+                return True
+        return False
+
+    def _detect_near(self, image: np.ndarray, roi: Roi,
+                     skip: _Tracked | None = None) -> Detection | None:
+        """The untracked detection nearest a lost person's last ROI, searched close by.
+
+        The detector runs on a square region of :data:`RECOVER_REGION` times the
+        ROI's side around it (one call, at a closer zoom than the whole frame).
+        """
+        height, width = image.shape[:2]
+        region = _region_around(roi, RECOVER_REGION, width, height)
+        best, best_dist = None, roi.size  # farther than one ROI side: someone else
+        for detection in self.est.detector.detect(image, region):
+            hip = detection.keypoints[0]
+            dist = float(np.hypot(hip[0] - roi.cx, hip[1] - roi.cy))
+            if dist < best_dist and not self._is_tracked(hip, width, height, skip):
+                best, best_dist = detection, dist
+        return best
+
+    def step(self, frame: Frame) -> FramePoses:
+        image = frame.image
+        height, width = image.shape[:2]
+        est = self.est
+        self.missing = [m for m in self.missing
+                        if frame.time - m.time <= est.max_track_age_s]
+
+        # 1. Find people: whole frame when nobody is followed or on the cadence...
+        if not self.tracked or (self._room() and self.since_detect >= est.detect_every):
+            for detection in est.detector.detect_tiled(image, max_levels=1):
+                if not self._room():
+                    break
+                if not self._is_tracked(detection.keypoints[0], width, height):
+                    self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
+            self.since_detect = 0
+        else:
+            self.since_detect += 1
+        # ... and close to where someone was recently lost.
+        for missing in list(self.missing):
+            if not self._room():
+                break
+            detection = self._detect_near(image, missing.roi)
+            if detection is not None:
+                self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
+                self.missing.remove(missing)
+
+        # 2. Landmarks in each ROI; a followed person whose pose vanished is searched
+        #    for at once close by (fast motion leaves the ROI behind).
+        alive: list[_Tracked] = []
+        for t in self.tracked:
+            pose = est.landmarker(image, t.roi)
+            if pose.score < est.min_presence and t.frames > 0:
+                detection = self._detect_near(image, t.roi, skip=t)
+                if detection is not None:
+                    pose = est.landmarker(image, roi_from_detection(detection.keypoints))
+            if pose.score < est.min_presence:
+                if t.frames > 0:
+                    self.missing.append(_Missing(t.roi, frame.time))
+                continue
+            t.pose, t.roi, t.frames = pose, roi_from_auxiliary(pose.auxiliary), t.frames + 1
+            alive.append(t)
+
+        # 3. Two ROIs that converged on one person: keep the longest-followed one.
+        order = sorted(range(len(alive)), key=lambda i: (-alive[i].frames, -alive[i].pose.score))
+        kept = set(remove_duplicates([t.pose for t in alive], order))
+        self.tracked = [t for i, t in enumerate(alive) if i in kept]
+
+        # 4. Identities.
+        poses = [t.pose for t in self.tracked]
+        keypoints = [p.keypoints for p in poses]
+        boxes = [person_box(k, width, height) for k in keypoints]
+        ids = self.tracker.update(frame.time, keypoints, boxes)
+        people = [
+            Person(int(i), p.score, b, k, p.world)
+            for i, p, b, k in zip(ids, poses, boxes, keypoints, strict=True)
+        ]
+        return FramePoses(frame.index, frame.time, people)
