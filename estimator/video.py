@@ -276,29 +276,46 @@ def _jpeg_truncation(data: bytes) -> str | None:
 # --------------------------------------------------------------------------- decoding
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: tuple[int | None, int] | None = None  # (saved fd 2, OpenCV log level)
+
+
 @contextlib.contextmanager
 def quiet_native_stderr() -> Iterator[None]:
-    """Keep libjpeg/libpng/OpenCV messages written straight to fd 2 off the terminal.
+    """Keep messages that native libraries write straight to fd 2 off the terminal.
 
-    Only wraps short, synchronous decoder calls; the reason for a failure is
-    given by the BadInputError raised afterwards.
+    libjpeg, libpng, OpenCV and the TF Lite runtime print warnings themselves;
+    while this is active they go to /dev/null (Python's own ``sys.stderr``
+    writes too, so wrap only short calls). The reason for a failure reaches the
+    caller as an exception. Nested and concurrent uses are counted: fd 2 comes
+    back when the last one ends.
     """
-    old_level = cv2.setLogLevel(2)  # errors only
+    global _quiet_depth, _quiet_saved
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            level = cv2.setLogLevel(2)  # OpenCV: errors only
+            try:
+                sys.stderr.flush()
+                saved = os.dup(2)
+                with open(os.devnull, "wb") as devnull:
+                    os.dup2(devnull.fileno(), 2)
+            except (OSError, ValueError):
+                saved = None
+            _quiet_saved = (saved, level)
+        _quiet_depth += 1
     try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        saved = None
-    try:
-        if saved is not None:
-            with open(os.devnull, "wb") as devnull:
-                os.dup2(devnull.fileno(), 2)
         yield
     finally:
-        if saved is not None:
-            os.dup2(saved, 2)
-            os.close(saved)
-        cv2.setLogLevel(old_level)
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                saved, level = _quiet_saved
+                if saved is not None:
+                    os.dup2(saved, 2)
+                    os.close(saved)
+                cv2.setLogLevel(level)
+                _quiet_saved = None
 
 
 def _check_file(path: Path) -> tuple[str, str, int]:
@@ -394,7 +411,18 @@ def probe(path: str | os.PathLike[str]) -> SourceInfo:
     return _probe_clip(path, fmt)
 
 
-def _probe_clip(path: Path, fmt: str) -> SourceInfo:
+@dataclass
+class _OpenClip:
+    """A clip opened and checked: its info, the capture and its first frame."""
+
+    info: SourceInfo
+    cap: cv2.VideoCapture
+    first: np.ndarray | None  # handed over as frame 0, then dropped
+    first_ms: float
+
+
+def _open_clip(path: Path, fmt: str) -> _OpenClip:
+    """Open a clip and decode its first frame; BadInputError (capture released) if it fails."""
     cap = _open_capture(path)
     try:
         if not cap.isOpened():
@@ -402,16 +430,24 @@ def _probe_clip(path: Path, fmt: str) -> SourceInfo:
         ok, image = cap.read()
         if not ok or image is None:
             raise BadInputError(path, _why_no_frames(path, fmt))
-        height, width = image.shape[:2]
-        count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
-        rotation = cap.get(cv2.CAP_PROP_ORIENTATION_META)
-        return SourceInfo(
-            path=path, kind="video", width=int(width), height=int(height), fps=_fps(cap),
-            frame_count=max(int(count), 1) if math.isfinite(count) else 1,
-            rotation=int(rotation) % 360 if math.isfinite(rotation) else 0,
-        )
-    finally:
+    except BaseException:
         cap.release()
+        raise
+    height, width = image.shape[:2]
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    rotation = cap.get(cv2.CAP_PROP_ORIENTATION_META)
+    info = SourceInfo(
+        path=path, kind="video", width=int(width), height=int(height), fps=_fps(cap),
+        frame_count=max(int(count), 1) if math.isfinite(count) else 1,
+        rotation=int(rotation) % 360 if math.isfinite(rotation) else 0,
+    )
+    return _OpenClip(info, cap, image, cap.get(cv2.CAP_PROP_POS_MSEC))
+
+
+def _probe_clip(path: Path, fmt: str) -> SourceInfo:
+    clip = _open_clip(path, fmt)
+    clip.cap.release()
+    return clip.info
 
 
 def iter_frames(path: str | os.PathLike[str], prefetch: int = 2) -> Iterator[Frame]:
@@ -432,35 +468,32 @@ def iter_frames(path: str | os.PathLike[str], prefetch: int = 2) -> Iterator[Fra
     kind, fmt, _ = _check_file(path)
     if kind == "image":
         return iter([Frame(0, 0.0, _decode_photo(path, fmt))])
-    info = _probe_clip(path, fmt)
+    clip = _open_clip(path, fmt)  # the capture goes on from the frame it checked
     if prefetch <= 0:
-        return _decode_clip(path, fmt, info.fps, threading.Event())
-    return _prefetched(_decode_clip, (path, fmt, info.fps), prefetch)
+        return _decode_clip(clip, threading.Event())
+    return _prefetched(_decode_clip, (clip,), prefetch)
 
 
-def _decode_clip(path: Path, fmt: str, fps: float, stop: threading.Event) -> Iterator[Frame]:
-    cap = _open_capture(path)
+def _decode_clip(clip: _OpenClip, stop: threading.Event) -> Iterator[Frame]:
+    """Frames from an opened clip, timed from the first one; releases the capture at the end."""
+    cap, period = clip.cap, 1.0 / (clip.info.fps or DEFAULT_FPS)
+    first_ms = clip.first_ms if math.isfinite(clip.first_ms) else None
     try:
-        if not cap.isOpened():
-            raise BadInputError(path, _why_no_frames(path, fmt))
-        period = 1.0 / (fps or DEFAULT_FPS)
-        index, first_ms, last_time = 0, None, -period
+        yield Frame(0, 0.0, clip.first)
+        clip.first = None  # the clip keeps no frame alive
+        index, last_time = 1, 0.0
         while not stop.is_set():
             ok, image = cap.read()
             if not ok or image is None:
                 break
             ms = cap.get(cv2.CAP_PROP_POS_MSEC)
             if first_ms is None and math.isfinite(ms):
-                first_ms = ms
+                first_ms = ms - index * period * 1000.0
             time = (ms - first_ms) / 1000.0 if first_ms is not None and math.isfinite(ms) else -1
-            if index > 0 and not time > last_time:
+            if not time > last_time:
                 time = last_time + period
-            elif index == 0:
-                time = 0.0
             yield Frame(index, time, image)
             index, last_time = index + 1, time
-        if index == 0 and not stop.is_set():
-            raise BadInputError(path, _why_no_frames(path, fmt))
     finally:
         cap.release()
 

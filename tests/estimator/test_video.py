@@ -8,6 +8,7 @@ The helpers at the top write small synthetic photos and clips (PyAV encodes the 
 from __future__ import annotations
 
 import gc
+import os
 import struct
 import threading
 import weakref
@@ -20,7 +21,7 @@ import numpy as np
 import pytest
 
 from estimator.errors import BadInputError
-from estimator.video import Frame, iter_frames, probe, sniff
+from estimator.video import Frame, _prefetched, iter_frames, probe, quiet_native_stderr, sniff
 
 RED = (0, 0, 255)  # BGR
 
@@ -272,12 +273,19 @@ def test_memory_holds_a_bounded_number_of_frames(tmp_path: Path) -> None:
     assert most <= 2 + 3
 
 
-def test_decoder_errors_reach_the_consumer(tmp_path: Path) -> None:
-    path = write_clip(tmp_path / "clip.mp4", n_frames=3)
-    frames = iter_frames(path)
-    path.unlink()  # checked eagerly already: the thread meets the missing file
-    with pytest.raises(BadInputError):
-        list(frames)
+def test_decoder_errors_reach_the_consumer() -> None:
+    """An error in the decoding thread is raised in the caller, after the frames before it."""
+
+    def failing_decoder(stop: threading.Event):
+        yield "frame 0"
+        yield "frame 1"
+        raise BadInputError("clip.mp4", "corrupt MP4/MOV clip")
+
+    received = []
+    with pytest.raises(BadInputError, match="corrupt"):
+        for item in _prefetched(failing_decoder, (), 2):
+            received.append(item)
+    assert received == ["frame 0", "frame 1"]
     assert _decoder_threads() == []
 
 
@@ -386,3 +394,23 @@ def test_unsupported_formats_are_named(tmp_path: Path) -> None:
     gif = tmp_path / "anim.gif"
     gif.write_bytes(b"GIF89a" + bytes(100))
     assert "GIF" in _reason(gif)
+
+
+def test_quiet_native_stderr_always_gives_fd2_back() -> None:
+    """Nested and concurrent uses (several decodes at once) restore the real stderr."""
+    before = os.fstat(2)
+    barrier = threading.Barrier(4)
+
+    def decode_quietly() -> None:
+        with quiet_native_stderr():
+            barrier.wait(timeout=10)
+            with quiet_native_stderr():
+                pass
+
+    workers = [threading.Thread(target=decode_quietly) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
