@@ -39,7 +39,7 @@ named after the signal, not the muscle.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,14 @@ class RepSettings:
 
     def to_dict(self) -> dict[str, float | int]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, float | int]) -> RepSettings:
+        """Inverse of :meth:`to_dict`; an unknown key is an :class:`AnalysisError`."""
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise AnalysisError(f"unknown repetition settings: {', '.join(unknown)}")
+        return cls(**dict(data))
 
 
 def empty_repetitions() -> pd.DataFrame:

@@ -38,6 +38,9 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 class TrackAnalysis:
     """All metrics of one track. Angles in degrees, times in seconds.
 
+    Every field is a DataFrame, a Series or a JSON-able value (str, float,
+    dict, list), so the store can keep it as it is and rebuild it.
+
     Frame-indexed tables have index ``frame`` = 0..F-1, the position in the
     track's arrays (``times[frame]`` is its timestamp).
 
@@ -86,13 +89,15 @@ class TrackAnalysis:
     scale_m_per_px
         Metres per pixel, or None.
     times
-        (F,) timestamps in seconds.
+        Series ``time_s`` indexed by ``frame``: timestamps in seconds.
     fps
         The clip's frame rate.
     settings
-        The clean-up settings used.
+        The clean-up settings used, as :meth:`CleanSettings.to_dict` (plain
+        JSON, so the store keeps it as it is; :attr:`clean_settings` gives the
+        dataclass back).
     rep_settings
-        The repetition thresholds used.
+        The repetition thresholds used, as :meth:`RepSettings.to_dict`.
     notes
         Plain sentences about what could not be done as asked (e.g. a height
         given but no frame showing the whole body), for the coach to read.
@@ -112,11 +117,16 @@ class TrackAnalysis:
     trajectory_summary: pd.DataFrame
     trajectory_unit: str
     scale_m_per_px: float | None
-    times: np.ndarray
+    times: pd.Series
     fps: float
-    settings: CleanSettings
-    rep_settings: RepSettings
+    settings: dict
+    rep_settings: dict
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean_settings(self) -> CleanSettings:
+        """:attr:`settings` as a :class:`CleanSettings`."""
+        return CleanSettings.from_dict(self.settings)
 
 
 def _summary(raw: pd.DataFrame, cleaned: pd.DataFrame, filled, outliers) -> pd.DataFrame:
@@ -224,9 +234,9 @@ def analyse_track(
         trajectory_summary=traj.summary,
         trajectory_unit=traj.unit,
         scale_m_per_px=scale,
-        times=t,
+        times=pd.Series(t, index=angles.index, name="time_s"),
         fps=fps,
-        settings=settings,
-        rep_settings=rep_settings,
+        settings=settings.to_dict(),
+        rep_settings=rep_settings.to_dict(),
         notes=notes,
     )

@@ -54,8 +54,8 @@ def squat_poses(
     elbow = shoulder + 0.186 * height_m * down
     wrist = elbow + 0.146 * height_m * down
     hand = wrist + 0.05 * height_m * down
-    heel = ankle + np.array([-0.05, -0.039]) * height_m
-    toe = ankle + np.array([0.11, -0.039]) * height_m
+    heel = ankle + np.array([-0.05, 0.0]) * height_m  # foot drawn level with the ankle,
+    toe = ankle + np.array([0.11, 0.0]) * height_m  # so the ankle angle is the shank's lean
     points = {
         "shoulder": shoulder, "elbow": elbow, "wrist": wrist, "pinky": hand, "index": hand,
         "thumb": hand, "hip": hip, "knee": knee, "ankle": ankle, "heel": heel,
