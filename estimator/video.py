@@ -390,6 +390,17 @@ def _fps(cap: cv2.VideoCapture) -> float:
     return float(fps) if math.isfinite(fps) and 0 < fps <= 1000 else 0.0
 
 
+def media_kind(path: str | os.PathLike[str]) -> str:
+    """``"image"`` or ``"video"``, from the file's content, without decoding it.
+
+    Cheap checks only (existence, size, signature, container sizes): raises
+    :class:`BadInputError` for a missing, empty, truncated or unsupported file;
+    corrupt data inside a well-formed file is found when decoding (``probe``,
+    ``iter_frames``).
+    """
+    return _check_file(Path(path))[0]
+
+
 def probe(path: str | os.PathLike[str]) -> SourceInfo:
     """What a file is: photo or clip, displayed size, frame rate and count.
 

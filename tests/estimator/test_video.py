@@ -21,7 +21,15 @@ import numpy as np
 import pytest
 
 from estimator.errors import BadInputError
-from estimator.video import Frame, _prefetched, iter_frames, probe, quiet_native_stderr, sniff
+from estimator.video import (
+    Frame,
+    _prefetched,
+    iter_frames,
+    media_kind,
+    probe,
+    quiet_native_stderr,
+    sniff,
+)
 
 RED = (0, 0, 255)  # BGR
 
@@ -153,6 +161,16 @@ def test_content_decides_not_the_name(tmp_path: Path) -> None:
     assert probe(photo_named_clip).kind == "image"
     assert probe(clip_named_photo).kind == "video"
     assert len(list(iter_frames(clip_named_photo))) == 5
+
+
+def test_media_kind_reads_content_without_decoding(tmp_path: Path) -> None:
+    photo = tmp_path / "x.mp4"
+    photo.write_bytes(photo_bytes(".png"))
+    assert media_kind(photo) == "image"
+    assert media_kind(write_clip(tmp_path / "y.png", 2, container_format="mp4")) == "video"
+    with pytest.raises(BadInputError, match="empty"):
+        (tmp_path / "z.jpg").touch()
+        media_kind(tmp_path / "z.jpg")
 
 
 def test_photo_exif_orientation_is_applied(tmp_path: Path) -> None:
