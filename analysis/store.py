@@ -27,6 +27,7 @@ import io
 import json
 import os
 import re
+import typing
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -36,7 +37,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -65,8 +66,11 @@ CHUNK_FRAMES = 2048
 
 # Tables of a track analysis indexed by the track's frame position (chunked, stored as
 # float32); every other table of the analysis is stored whole at full precision.
-PER_FRAME_KINDS = ("angles_raw", "angles", "symmetry_per_frame", "trajectories")
+PER_FRAME_KINDS = (
+    "angles_raw", "angles", "filled", "outliers", "symmetry_per_frame", "trajectories",
+)
 TIMELINE = "timeline"  # per track: position -> frame, time_s
+KEEP_FLOAT64 = frozenset({"time_s", "start_s", "end_s", "duration_s"})
 
 POSE_COLUMNS: tuple[str, ...] = tuple(
     f"{name}_{c}" for name in KEYPOINT_NAMES for c in ("x", "y", "v")
@@ -292,13 +296,15 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
 def _frame_to_parquet(df: pd.DataFrame, *, float32: bool) -> bytes:
     """A DataFrame (any index, MultiIndex columns too) as zstd Parquet bytes.
 
-    With ``float32`` every float column is stored in single precision (about 7 digits,
-    1e-5 degree on an angle) and read back as float64.
+    With ``float32`` every float column but times is stored in single precision (about 7
+    digits: 1e-5 degree on an angle) and read back as float64.
     """
     table = pa.Table.from_pandas(df, preserve_index=None)
     if float32:
         fields = [
-            pa.field(f.name, pa.float32()) if pa.types.is_float64(f.type) else f
+            pa.field(f.name, pa.float32())
+            if pa.types.is_float64(f.type) and f.name not in KEEP_FLOAT64
+            else f
             for f in table.schema
         ]
         metadata = dict(table.schema.metadata or {})
@@ -334,8 +340,9 @@ def _frame_bounds(n: int, chunk: int = CHUNK_FRAMES) -> list[tuple[int, int]]:
 
 
 def _positions(df: pd.DataFrame) -> np.ndarray | None:
-    """Frame positions of the rows (index level 0) when they are sorted integers."""
-    level = df.index.get_level_values(0)
+    """Frame positions of the rows when they are sorted integers: the ``frame`` column of a
+    long table (several rows per frame), else index level 0."""
+    level = df["frame"] if "frame" in df.columns else df.index.get_level_values(0)
     if not pd.api.types.is_integer_dtype(level):
         return None
     values = np.asarray(level)
@@ -388,10 +395,16 @@ def _json_safe(value: Any) -> Any:
 def _with_position_columns(
     track_id: int, df: pd.DataFrame, timeline: pd.DataFrame
 ) -> pd.DataFrame:
-    """``track_id, frame, time_s`` in front of a per-frame table indexed by position."""
-    positions = np.asarray(df.index.get_level_values(0), dtype=np.int64)
-    levels = list(range(1, df.index.nlevels))
-    out = (df.reset_index(level=levels) if levels else df).reset_index(drop=True)
+    """``track_id, frame, time_s`` (clip frame index, seconds) in front of a per-frame table
+    whose rows carry the track position in a ``frame`` column or in index level 0."""
+    if "frame" in df.columns:
+        positions = np.asarray(df["frame"], dtype=np.int64)
+        out = df.drop(columns=[c for c in ("frame", "time_s") if c in df.columns])
+        out = out.reset_index(drop=True)
+    else:
+        positions = np.asarray(df.index.get_level_values(0), dtype=np.int64)
+        levels = list(range(1, df.index.nlevels))
+        out = (df.reset_index(level=levels) if levels else df).reset_index(drop=True)
     lookup = timeline.set_index("position")
     front = pd.DataFrame(
         {
@@ -447,6 +460,58 @@ def _check_height(height_m: float | None) -> float | None:
     return height
 
 
+def _flatten_analysis(analysis: Any) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """A dataclass of results as (tables, JSON extras): DataFrames as they are, Series and
+    1-D arrays as one-column tables, settings objects by ``to_dict()`` (or their fields),
+    everything else as JSON values; markers record how to rebuild each field."""
+    tables: dict[str, pd.DataFrame] = {}
+    extra: dict[str, Any] = {"__series__": {}, "__arrays__": [], "__objects__": []}
+    for field in dataclasses.fields(analysis):
+        name, value = field.name, getattr(analysis, field.name)
+        if isinstance(value, pd.DataFrame):
+            tables[name] = value
+        elif isinstance(value, pd.Series):
+            tables[name] = value.to_frame(name="value")
+            extra["__series__"][name] = _json_safe(value.name)
+        elif isinstance(value, np.ndarray):
+            tables[name] = pd.DataFrame({"value": np.asarray(value).reshape(len(value), -1)[:, 0]})
+            extra["__arrays__"].append(name)
+        elif hasattr(value, "to_dict") or dataclasses.is_dataclass(value):
+            data = value.to_dict() if hasattr(value, "to_dict") else dataclasses.asdict(value)
+            extra[name] = data
+            extra["__objects__"].append(name)
+        else:
+            extra[name] = _json_safe(value)
+    return tables, extra
+
+
+def _unflatten_analysis(
+    cls: type, tables: dict[str, pd.DataFrame], extra: dict[str, Any]
+) -> Any:
+    """Rebuild the dataclass ``cls`` that :func:`_flatten_analysis` took apart."""
+    hints = typing.get_type_hints(cls)
+    series: dict[str, Any] = dict(extra.get("__series__") or {})
+    arrays, objects = set(extra.get("__arrays__", [])), set(extra.get("__objects__", []))
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(cls):
+        name = field.name
+        if name in tables:
+            table = tables[name]
+            if name in series:
+                values[name] = table["value"].rename(series[name])
+            elif name in arrays:
+                values[name] = table["value"].to_numpy()
+            else:
+                values[name] = table
+        elif name in objects:
+            kind = hints.get(name)
+            from_dict = getattr(kind, "from_dict", None)
+            values[name] = from_dict(extra[name]) if from_dict else kind(**extra[name])
+        elif name in extra:
+            values[name] = extra[name]
+    return cls(**values)
+
+
 # ----------------------------------------------------------------------------- store
 
 
@@ -473,7 +538,10 @@ class Store:
             ) from error
         self._write_engine = self._engine.execution_options(sqlite_immediate=True)
         try:
-            Base.metadata.create_all(self._write_engine)
+            with self._engine.connect() as connection:
+                existing = set(inspect(connection).get_table_names())
+            if not set(Base.metadata.tables) <= existing:
+                Base.metadata.create_all(self._write_engine)
         except sa_exc.DBAPIError as error:
             self._engine.dispose()
             raise _database_error(self.url, error) from error
@@ -1024,15 +1092,7 @@ class Store:
         tables: dict[str, pd.DataFrame] = {}
         extra: dict[str, Any] = {}
         if analysis is not None:
-            for field in dataclasses.fields(analysis):
-                value = getattr(analysis, field.name)
-                if isinstance(value, pd.DataFrame):
-                    tables[field.name] = value
-                elif isinstance(value, pd.Series):
-                    tables[field.name] = value.to_frame(name=value.name or field.name)
-                    extra.setdefault("__series__", []).append(field.name)
-                else:
-                    extra[field.name] = _json_safe(value)
+            tables, extra = _flatten_analysis(analysis)
             reps = tables.get("repetitions")
             track.n_repetitions = 0 if reps is None else len(reps)
             signal = extra.get("rep_signal")
@@ -1254,26 +1314,13 @@ class Store:
         return poses_from_frame(track_id, self.read_poses(clip_id, track_id))
 
     def read_analysis(self, clip_id: int, track_id: int) -> Any:
-        """One track's analysis rebuilt as the :class:`analysis.track.TrackAnalysis` stored."""
+        """One track's analysis rebuilt as the :class:`analysis.track.TrackAnalysis` stored
+        (per-frame tables at float32 precision, see :data:`PER_FRAME_KINDS`)."""
         from analysis.track import TrackAnalysis
 
-        tables = self._read_tables(clip_id, self._analysis_kinds(), track_id)[int(track_id)]
-        extra = self._track_extra(clip_id, track_id)
-        series = set(extra.pop("__series__", []))
-        values: dict[str, Any] = {}
-        for field in dataclasses.fields(TrackAnalysis):
-            if field.name in tables:
-                table = tables[field.name]
-                values[field.name] = table.iloc[:, 0] if field.name in series else table
-            elif field.name in extra:
-                values[field.name] = extra[field.name]
-        return TrackAnalysis(**values)
-
-    @staticmethod
-    def _analysis_kinds() -> list[str]:
-        from analysis.track import TrackAnalysis
-
-        return [f.name for f in dataclasses.fields(TrackAnalysis)]
+        kinds = [f.name for f in dataclasses.fields(TrackAnalysis)]
+        tables = self._read_tables(clip_id, kinds, track_id)[int(track_id)]
+        return _unflatten_analysis(TrackAnalysis, tables, self._track_extra(clip_id, track_id))
 
     @_guarded
     def _track_extra(self, clip_id: int, track_id: int) -> dict[str, Any]:
