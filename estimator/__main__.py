@@ -3,8 +3,8 @@
     python -m estimator INPUT --out POSES.json [--max-people N]
     python -m estimator A.jpg B.mp4 photos/ --out OUTDIR [--max-people N]
 
-One input file: ``--out`` is the JSON file (or, if it is an existing folder,
-the folder to write ``<name>.json`` into). Several inputs, or a folder: one
+One input file: ``--out`` is the JSON file (or, if it is an existing folder or
+ends with ``/``, the folder to write ``<name>.json`` into). Several inputs, or a folder: one
 JSON per photo or clip in the folder ``--out`` (created if needed), named
 after the input (``golf.jpg`` -> ``golf.json``; when two inputs share a stem,
 the later ones keep their extension, ``golf.png.json``, then get a number).
@@ -27,6 +27,7 @@ output not writable); 130 interrupted. No traceback for any of these.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -76,8 +77,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="photo (jpg, png, webp, bmp), clip (mp4, mov, avi, mkv, webm) "
                              "or folder of them")
-    parser.add_argument("--out", required=True, type=Path, metavar="PATH",
-                        help="JSON file for one input; folder for several")
+    parser.add_argument("--out", required=True, metavar="PATH",
+                        help="JSON file for one input; folder for several (or ending in /)")
     parser.add_argument("--max-people", type=_positive_int, default=4, metavar="N",
                         help="most people per frame (default 4)")
     return parser.parse_args(argv)
@@ -183,10 +184,11 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     jobs, bad, any_folder = expand_inputs(args.inputs)
     single = len(args.inputs) == 1 and not any_folder
-    out: Path = args.out
+    out = Path(args.out)
+    out_is_folder = args.out.endswith(("/", os.sep)) or out.is_dir()
 
     # Outputs: one JSON file, or a folder of them.
-    if single and not out.is_dir():
+    if single and not out_is_folder:
         for job in jobs:
             job.out = out
     else:

@@ -274,6 +274,9 @@ def test_single_input_into_an_existing_folder(tmp_path: Path, out_dir: Path) -> 
     result = run_cli(photo, "--out", out_dir)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in out_dir.iterdir()] == ["wall.json"]
+    result = run_cli(photo, "--out", f"{out_dir / 'new'}/")  # a folder still to make
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (out_dir / "new").iterdir()] == ["wall.json"]
 
 
 # --------------------------------------------------------------------------- the JSON writer
