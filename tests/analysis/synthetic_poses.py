@@ -66,9 +66,9 @@ def squat_poses(
         for name, p in points.items():
             world_up[:, K[f"{side}_{name}"], :2] = p
             world_up[:, K[f"{side}_{name}"], 2] = z
-        world_up[:, K[f"{side}_eye"], :2] = eye + [0.02, 0.0]
-        world_up[:, K[f"{side}_eye_inner"], :2] = eye + [0.03, 0.0]
-        world_up[:, K[f"{side}_eye_outer"], :2] = eye + [0.01, 0.0]
+        world_up[:, K[f"{side}_eye"], :2] = eye
+        world_up[:, K[f"{side}_eye_inner"], :2] = eye + [0.01, 0.0]
+        world_up[:, K[f"{side}_eye_outer"], :2] = eye - [0.01, 0.0]
         world_up[:, K[f"{side}_ear"], :2] = eye - [0.06, 0.0]
         world_up[:, K[f"mouth_{side}"], :2] = eye + [0.03, -0.06]
         for n in ("eye", "eye_inner", "eye_outer", "ear"):
