@@ -343,31 +343,64 @@ class PoseDetector:
         ``max_levels`` limits the zoom levels of :func:`tile_regions` (None: all,
         for photos; 1 for clip frames, where it costs 2 or 3 extra calls).
 
-        A tile's detection is kept only when the person's body square lies
-        inside the tile (up to a tenth of its side) wherever the tile edge is not
-        the image's edge: a person cut by a tile's edge is found whole in the
-        whole image or in a neighbouring tile. All detections are then merged by
-        weighted NMS across tiles.
+        Each call's detections go through weighted NMS as usual. A tile's
+        detection is then kept only when the person is mostly in the tile (see
+        :func:`inside_tile`); a person cut by a tile's edge is found whole in the
+        whole image, a coarser level or a neighbouring tile. Across calls, the
+        same person found at several zooms is kept once, from the call that
+        scored them best (:func:`merge_detections`).
         """
         threshold = self.min_score if min_score is None else min_score
         height, width = image.shape[:2]
-        parts = [self._raw(image, None, threshold)]
-        for x, y, w, h in tile_regions(width, height, max_levels):
-            boxes, kps, scores = self._raw(image, (x, y, w, h), threshold)
-            if not len(scores):
-                continue
-            keep = []
-            for i in range(len(scores)):
-                sq = body_square(kps[i])
-                margin = 0.1 * (sq[2] - sq[0])
-                cut = ((x > 0 and sq[0] < x - margin)
-                       or (y > 0 and sq[1] < y - margin)
-                       or (x + w < width and sq[2] > x + w + margin)
-                       or (y + h < height and sq[3] > y + h + margin))
-                keep.append(not cut)
-            keep_arr = np.array(keep, dtype=bool)
-            parts.append((boxes[keep_arr], kps[keep_arr], scores[keep_arr]))
-        boxes = np.concatenate([p[0] for p in parts])
-        kps = np.concatenate([p[1] for p in parts])
-        scores = np.concatenate([p[2] for p in parts])
-        return self._to_detections(*weighted_nms(boxes, kps, scores, self.iou_threshold))
+        found = self.detect(image, None, threshold)
+        for region in tile_regions(width, height, max_levels):
+            found.extend(d for d in self.detect(image, region, threshold)
+                         if inside_tile(d, region, width, height))
+        return merge_detections(found, self.iou_threshold)
+
+
+def inside_tile(
+    detection: Detection, region: tuple[int, int, int, int], width: int, height: int
+) -> bool:
+    """True when a tile's detection is of someone mostly inside the tile.
+
+    The hip centre and the face box's centre must lie inside the tile, and at
+    least about half of the body square (:func:`body_square`) too. Tile edges
+    that are the image's own edges do not count: people cut by the image are
+    cut in every call.
+    """
+    x, y, w, h = region
+    lo = np.array([x if x > 0 else -np.inf, y if y > 0 else -np.inf])
+    hi = np.array([x + w if x + w < width else np.inf, y + h if y + h < height else np.inf])
+    face = 0.5 * (detection.box[:2] + detection.box[2:])
+    for point in (detection.keypoints[HIP_CENTRE], face):
+        if np.any(point < lo) or np.any(point > hi):
+            return False
+    square = body_square(detection.keypoints)
+    side = square[2] - square[0]
+    over = np.maximum(lo - square[:2], 0).sum() + np.maximum(square[2:] - hi, 0).sum()
+    return bool(over <= 0.5 * side)
+
+
+def merge_detections(
+    detections: list[Detection], iou_threshold: float = NMS_IOU
+) -> list[Detection]:
+    """One detection per person from several detector calls (tiles, zooms), best score first.
+
+    A detection is dropped when a better-scored one overlaps its face box
+    (IoU above ``iou_threshold``) or has its hip centre within a quarter of
+    its body square's half side.
+    """
+    kept: list[Detection] = []
+    for d in sorted(detections, key=lambda d: -d.score):
+        square = body_square(d.keypoints)
+        half = 0.5 * (square[2] - square[0])
+        duplicate = False
+        for k in kept:
+            if iou(d.box, k.box[None])[0] > iou_threshold or np.hypot(
+                    *(d.keypoints[HIP_CENTRE] - k.keypoints[HIP_CENTRE])) < 0.25 * half:
+                duplicate = True
+                break
+        if not duplicate:
+            kept.append(d)
+    return kept

@@ -31,6 +31,7 @@ within half a second while the detector costs under 1 ms per frame on average.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -39,10 +40,10 @@ import numpy as np
 
 from estimator.detector import Detection, PoseDetector
 from estimator.landmarks import MIN_PRESENCE, NUM_BODY, LandmarkModel, PoseLandmarks
-from estimator.roi import Roi, roi_from_auxiliary, roi_from_detection
+from estimator.roi import Roi, normalize_radians, roi_from_auxiliary, roi_from_detection
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
-from estimator.video import Frame, iter_frames, probe
+from estimator.video import Frame, iter_frames, media_kind, probe
 
 DEFAULT_MAX_PEOPLE = 4
 DEFAULT_DETECT_EVERY = 12
@@ -56,6 +57,13 @@ DUPLICATE_DISTANCE = 0.08
 TRACKED_DISTANCE = 0.2
 #: A lost person is searched for in a square this many times their last ROI's side.
 RECOVER_REGION = 1.5
+#: Fewest visible keypoints inside the image for a person to be followed.
+MIN_KEYPOINTS_IN_FRAME = 8
+#: A pose found by guessing a lost person's ROI (moved, turned) must be this confident.
+SEARCH_PRESENCE = 0.8
+#: Photos: a pose less confident than this, mostly inside a more confident
+#: person's box, is a second, garbled reading of that person and is dropped.
+CONFIDENT_PRESENCE = 0.8
 #: Photos: at most this many detections (best first) get landmark passes.
 MAX_PHOTO_CANDIDATES = 12
 
@@ -71,6 +79,30 @@ def person_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
     x0, y0 = np.clip(pts.min(0), 0, (width, height))
     x1, y1 = np.clip(pts.max(0), 0, (width, height))
     return np.array([x0, y0, x1 - x0, y1 - y0], dtype=np.float64)
+
+
+def in_frame(pose: PoseLandmarks, width: int, height: int) -> bool:
+    """True when the person is in the picture: hip centre inside it, with visible keypoints.
+
+    A pose whose hips are outside the image (someone walking out of the
+    picture) is not followed further; at least :data:`MIN_KEYPOINTS_IN_FRAME`
+    keypoints must be visible (visibility >= 0.5) inside the image.
+    """
+    hip = pose.auxiliary[0]
+    if not (0 <= hip[0] < width and 0 <= hip[1] < height):
+        return False
+    k = pose.keypoints
+    inside = ((k[:, 0] >= 0) & (k[:, 0] < width) & (k[:, 1] >= 0) & (k[:, 1] < height)
+              & (k[:, 2] >= BOX_VISIBILITY))
+    return int(inside.sum()) >= MIN_KEYPOINTS_IN_FRAME
+
+
+def box_inside(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of box ``a``'s area (x, y, w, h) that lies inside box ``b``."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    area = a[2] * a[3]
+    return float(ix * iy / area) if area > 0 else 0.0
 
 
 def same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
@@ -103,9 +135,23 @@ def _to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> P
 class _Tracked:
     """A person followed from frame to frame by their ROI."""
 
-    roi: Roi
+    roi: Roi  # where to look in the next frame
     pose: PoseLandmarks | None = None
     frames: int = 0  # frames followed so far
+    previous: Roi | None = None  # the ROI used one frame earlier, for the motion
+    public_id: int | None = None  # identity given in the previous frame
+
+    def predicted(self) -> Roi:
+        """The next ROI moved on by the last frame-to-frame motion (centre and rotation)."""
+        if self.previous is None:
+            return self.roi
+        turn = normalize_radians(self.roi.rotation - self.previous.rotation)
+        return Roi(2 * self.roi.cx - self.previous.cx, 2 * self.roi.cy - self.previous.cy,
+                   self.roi.size, self.roi.rotation + turn)
+
+    def advance(self, pose: PoseLandmarks) -> None:
+        self.previous = self.roi
+        self.pose, self.roi, self.frames = pose, roi_from_auxiliary(pose.auxiliary), self.frames + 1
 
 
 @dataclass
@@ -182,8 +228,7 @@ class PoseEstimator:
         A photo is one frame (index 0, time 0) estimated with
         :meth:`estimate_image`; a clip is tracked with :meth:`track`.
         """
-        info = probe(path)
-        if info.kind == "image":
+        if media_kind(path) == "image":
             for frame in iter_frames(path):
                 yield FramePoses(frame.index, frame.time, self.estimate_image(frame.image))
             return
@@ -202,8 +247,13 @@ class PoseEstimator:
             if pose is not None:
                 poses.append(pose)
         order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
-        kept = remove_duplicates(poses, order)[: self.max_people]
-        return [_to_person(n, poses[i], width, height) for n, i in enumerate(kept)]
+        kept = remove_duplicates(poses, order)
+        boxes = {i: person_box(poses[i].keypoints, width, height) for i in kept}
+        kept = [i for n, i in enumerate(kept)
+                if not (poses[i].score < CONFIDENT_PRESENCE
+                        and any(box_inside(boxes[i], boxes[k]) > 0.5 for k in kept[:n]))]
+        return [_to_person(n, poses[i], width, height)
+                for n, i in enumerate(kept[: self.max_people])]
 
     def _refined_pose(self, image: np.ndarray, detection: Detection) -> PoseLandmarks | None:
         first = self.landmarker(image, roi_from_detection(detection.keypoints))
@@ -230,6 +280,8 @@ class _Session:
         self.missing: list[_Missing] = []
         self.since_detect = 0
         self.tracker = Tracker(max_age_s=estimator.max_track_age_s)
+        self.alias: dict[int, int] = {}  # tracker id -> public id
+        self.last_tracker_id = -1
 
     def _room(self) -> bool:
         return len(self.tracked) < self.est.max_people
@@ -273,6 +325,42 @@ class _Session:
                 best, best_dist = detection, dist
         return best
 
+    def _search(self, image: np.ndarray, t: _Tracked) -> PoseLandmarks | None:
+        """Find a followed person the landmark model lost in their ROI, in the same frame.
+
+        In order, stopping at the first pose found: the ROI moved on by the last
+        motion; the detector close by; the moved ROI turned by 30-degree steps
+        (first in the direction the person was turning: flips, cartwheels).
+        A pose from a guessed ROI must be confident (:data:`SEARCH_PRESENCE`)
+        and centred near where the person was expected.
+        """
+        est = self.est
+        guess = t.predicted()
+
+        height, width = image.shape[:2]
+
+        def accept(pose: PoseLandmarks) -> bool:
+            near = np.hypot(*(pose.auxiliary[0] - (guess.cx, guess.cy))) < 0.5 * guess.size
+            return pose.score >= SEARCH_PRESENCE and bool(near) and in_frame(pose, width, height)
+
+        pose = est.landmarker(image, guess)
+        if accept(pose):
+            return pose
+        detection = self._detect_near(image, t.roi, skip=t)
+        if detection is not None:
+            pose = est.landmarker(image, roi_from_detection(detection.keypoints))
+            if pose.score >= est.min_presence and in_frame(pose, width, height):
+                return pose
+        spin = 1.0 if t.previous is None or normalize_radians(
+            t.roi.rotation - t.previous.rotation) >= 0 else -1.0
+        for step in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
+            turned = Roi(guess.cx, guess.cy, guess.size,
+                         guess.rotation + spin * step * math.pi / 6)
+            pose = est.landmarker(image, turned)
+            if accept(pose):
+                return pose
+        return None
+
     def step(self, frame: Frame) -> FramePoses:
         image = frame.image
         height, width = image.shape[:2]
@@ -300,19 +388,17 @@ class _Session:
                 self.missing.remove(missing)
 
         # 2. Landmarks in each ROI; a followed person whose pose vanished is searched
-        #    for at once close by (fast motion leaves the ROI behind).
+        #    for at once (fast motion or a fast turn leaves the ROI behind).
         alive: list[_Tracked] = []
         for t in self.tracked:
-            pose = est.landmarker(image, t.roi)
-            if pose.score < est.min_presence and t.frames > 0:
-                detection = self._detect_near(image, t.roi, skip=t)
-                if detection is not None:
-                    pose = est.landmarker(image, roi_from_detection(detection.keypoints))
-            if pose.score < est.min_presence:
-                if t.frames > 0:
-                    self.missing.append(_Missing(t.roi, frame.time))
-                continue
-            t.pose, t.roi, t.frames = pose, roi_from_auxiliary(pose.auxiliary), t.frames + 1
+            pose: PoseLandmarks | None = est.landmarker(image, t.roi)
+            if pose.score < est.min_presence or not in_frame(pose, width, height):
+                pose = self._search(image, t) if t.frames > 0 else None
+                if pose is None:
+                    if t.frames > 0:
+                        self.missing.append(_Missing(t.roi, frame.time))
+                    continue
+            t.advance(pose)
             alive.append(t)
 
         # 3. Two ROIs that converged on one person: keep the longest-followed one.
@@ -324,9 +410,35 @@ class _Session:
         poses = [t.pose for t in self.tracked]
         keypoints = [p.keypoints for p in poses]
         boxes = [person_box(k, width, height) for k in keypoints]
-        ids = self.tracker.update(frame.time, keypoints, boxes)
+        ids = self._identities(self.tracker.update(frame.time, keypoints, boxes))
         people = [
             Person(int(i), p.score, b, k, p.world)
             for i, p, b, k in zip(ids, poses, boxes, keypoints, strict=True)
         ]
         return FramePoses(frame.index, frame.time, people)
+
+    def _identities(self, tracker_ids: list[int]) -> list[int]:
+        """Public ids from the tracker's, kept through sudden changes of pose.
+
+        The tracker matches people by how alike their keypoints and boxes are,
+        which a back flip or a cartwheel defeats within a few frames: it then
+        opens a new track for someone the landmark model never lost. When the
+        tracker gives a brand-new id to a person followed without a break from
+        the previous frame, that new id is made an alias of the person's id
+        (unless someone else in the frame already has it).
+        """
+        public: list[int] = []
+        for t, tid in zip(self.tracked, tracker_ids, strict=True):
+            new = tid > self.last_tracker_id
+            if tid in self.alias:
+                pid = self.alias[tid]
+            elif new and t.public_id is not None and t.public_id not in public:
+                self.alias[tid] = pid = t.public_id
+            else:
+                pid = tid
+            if pid in public:  # an alias clashing with someone else's id
+                pid = tid
+            public.append(pid)
+            t.public_id = pid
+        self.last_tracker_id = max([self.last_tracker_id, *tracker_ids])
+        return public
