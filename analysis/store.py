@@ -59,10 +59,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "posture.db"
 DB_URL_ENV = "POSTURE_DB_URL"
 DEFAULT_TIMEOUT_S = 30.0
+WAL_SIZE_LIMIT = 16 * 1024 * 1024
 
-# Frames per stored chunk of a per-frame table (about a minute at 30 fps): a frame range
+# Frames per stored chunk of a per-frame table (two minutes at 30 fps): a frame range
 # (the dashboard's current view) is read without decoding the whole clip.
-CHUNK_FRAMES = 2048
+CHUNK_FRAMES = 3600
+
+# Precision of what is stored. Poses in fixed point; per-frame metric tables as float32
+# with a 15-bit mantissa (relative precision 1.5e-5: 0.003 degree on 180 degrees);
+# per-track tables (summary, symmetry, repetitions...) and times at full precision.
+PIXEL_QUANTUM = 0.01
+VISIBILITY_QUANTUM = 0.001
+WORLD_QUANTUM_M = 0.0001
+FLOAT_MANTISSA_BITS = 15
 
 # Tables of a track analysis indexed by the track's frame position (chunked, stored as
 # float32); every other table of the analysis is stored whole at full precision.
@@ -242,6 +251,8 @@ def _make_engine(url: str, timeout_s: float) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # after a checkpoint, shrink the WAL file back (a clip's transaction can be 50 MB)
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         finally:
             cursor.close()
 
@@ -293,46 +304,86 @@ def _guarded(method: Callable[..., T]) -> Callable[..., T]:
 # ----------------------------------------------------------------------------- blobs
 
 
-def _frame_to_parquet(df: pd.DataFrame, *, float32: bool) -> bytes:
-    """A DataFrame (any index, MultiIndex columns too) as zstd Parquet bytes.
+def _round_mantissa(values: np.ndarray) -> np.ndarray:
+    """float32 values rounded to FLOAT_MANTISSA_BITS bits of mantissa (relative error at
+    most 2**-(bits+1)); the dropped low bits are zeros, which compress to almost nothing."""
+    drop = 23 - FLOAT_MANTISSA_BITS
+    x = np.ascontiguousarray(values, dtype=np.float32)
+    bits = x.view(np.uint32)
+    rounded = ((bits + np.uint32(1 << (drop - 1))) & np.uint32((0xFFFFFFFF << drop) & 0xFFFFFFFF))
+    return np.where(np.isfinite(x), rounded.view(np.float32), x)
 
-    With ``float32`` every float column but times is stored in single precision (about 7
-    digits: 1e-5 degree on an angle) and read back as float64.
-    """
-    table = pa.Table.from_pandas(df, preserve_index=None)
-    if float32:
-        fields = [
-            pa.field(f.name, pa.float32())
-            if pa.types.is_float64(f.type) and f.name not in KEEP_FLOAT64
-            else f
-            for f in table.schema
-        ]
-        metadata = dict(table.schema.metadata or {})
-        metadata[b"posture.upcast"] = b"1"
-        table = table.cast(pa.schema(fields, metadata=metadata))
-    floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]
-    others = [f.name for f in table.schema if not pa.types.is_floating(f.type)]
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    """zstd Parquet; floats byte-stream-split, integers delta-packed, the rest dictionary."""
+    encodings: dict[str, str] = {}
+    dictionary: list[str] = []
+    for f in table.schema:
+        if pa.types.is_floating(f.type):
+            encodings[f.name] = "BYTE_STREAM_SPLIT"
+        elif pa.types.is_int32(f.type) or pa.types.is_int64(f.type):
+            encodings[f.name] = "DELTA_BINARY_PACKED"
+        else:
+            dictionary.append(f.name)
     sink = io.BytesIO()
     pq.write_table(
         table,
         sink,
         compression="zstd",
         compression_level=3,
-        use_dictionary=others or False,
-        use_byte_stream_split=floats or False,
+        use_dictionary=dictionary or False,
+        column_encoding=encodings or None,
     )
     return sink.getvalue()
 
 
+def _frame_to_parquet(df: pd.DataFrame, *, compact: bool) -> bytes:
+    """A DataFrame (any index, MultiIndex columns too) as Parquet bytes.
+
+    With ``compact`` every float column but times is kept as float32 rounded to
+    FLOAT_MANTISSA_BITS (relative precision 1.5e-5: 0.003 degree at 180 degrees) and read
+    back as float64.
+    """
+    table = pa.Table.from_pandas(df, preserve_index=None, nthreads=1)
+    if compact:
+        columns = []
+        for f, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_floating(f.type) and f.name not in KEEP_FLOAT64:
+                values = column.to_numpy()
+                column = pa.array(_round_mantissa(values))
+            columns.append(column)
+        metadata = dict(table.schema.metadata or {})
+        metadata[b"posture.upcast"] = b"1"
+        table = pa.table(columns, names=table.schema.names, metadata=metadata)
+    return _parquet_bytes(table)
+
+
 def _frame_from_parquet(payload: bytes) -> pd.DataFrame:
+    """The DataFrame :func:`_frame_to_parquet` stored (compact floats back to float64)."""
     table = pq.read_table(io.BytesIO(payload))
-    if (table.schema.metadata or {}).get(b"posture.upcast") == b"1":
-        fields = [
-            pa.field(f.name, pa.float64()) if pa.types.is_float32(f.type) else f
-            for f in table.schema
+    metadata = table.schema.metadata or {}
+    if metadata.get(b"posture.upcast") == b"1":
+        columns = [
+            column.cast(pa.float64()) if pa.types.is_float32(f.type) else column
+            for f, column in zip(table.schema, table.columns, strict=True)
         ]
-        table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+        table = pa.table(columns, names=table.schema.names, metadata=metadata)
     return table.to_pandas()
+
+
+def _poses_from_parquet(payload: bytes) -> pd.DataFrame:
+    """The wide poses table of :func:`_poses_to_parquet`, fixed point back to float32 (one
+    block of memory for the keypoint columns)."""
+    table = pq.read_table(io.BytesIO(payload))
+    quanta: dict[str, float] = json.loads(table.schema.metadata[b"posture.quanta"])
+    names = [n for n in table.schema.names if n in quanta]
+    block = np.empty((table.num_rows, len(names)), dtype=np.float32)
+    for i, name in enumerate(names):
+        block[:, i] = table.column(name).to_numpy(zero_copy_only=False) * quanta[name]
+    out = pd.DataFrame(block, columns=names, copy=False)
+    for position, name in enumerate(("frame", "time_s", "present")):
+        out.insert(position, name, table.column(name).to_numpy(zero_copy_only=False))
+    return out
 
 
 def _frame_bounds(n: int, chunk: int = CHUNK_FRAMES) -> list[tuple[int, int]]:
@@ -351,22 +402,43 @@ def _positions(df: pd.DataFrame) -> np.ndarray | None:
     return values
 
 
-def _poses_frame(poses: TrackPoses, start: int, stop: int) -> pd.DataFrame:
+def _quantised(values: np.ndarray, quantum: float) -> pa.Array:
+    """Integers counting ``quantum`` (nulls where not finite)."""
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x)
+    ints = np.round(np.where(finite, x, 0.0) / quantum).astype(np.int32)
+    return pa.array(ints, mask=~finite)
+
+
+def _poses_to_parquet(poses: TrackPoses, start: int, stop: int) -> bytes:
+    """Positions [start, stop) of a track's poses as Parquet, in fixed point: pixels to
+    0.01 px, visibility and score to 0.001, world coordinates to 0.1 mm."""
     n = stop - start
-    columns: dict[str, np.ndarray] = {
-        "frame": np.asarray(poses.frames[start:stop], dtype=np.int64),
-        "time_s": np.asarray(poses.times[start:stop], dtype=np.float64),
-        "present": np.asarray(poses.present[start:stop], dtype=bool),
-        "score": np.asarray(poses.scores[start:stop], dtype=np.float32),
-    }
-    boxes = np.asarray(poses.boxes[start:stop], dtype=np.float32)
-    for i, c in enumerate(("bbox_x", "bbox_y", "bbox_w", "bbox_h")):
-        columns[c] = boxes[:, i]
     keypoints = np.asarray(poses.keypoints[start:stop], dtype=np.float32).reshape(n, -1)
     world = np.asarray(poses.world[start:stop], dtype=np.float32).reshape(n, -1)
-    columns.update(zip(POSE_COLUMNS, keypoints.T, strict=True))
-    columns.update(zip(WORLD_COLUMNS, world.T, strict=True))
-    return pd.DataFrame(columns)
+    boxes = np.asarray(poses.boxes[start:stop], dtype=np.float32)
+    quanta: dict[str, float] = {}
+    names = ["frame", "time_s", "present"]
+    arrays: list[pa.Array] = [
+        pa.array(np.asarray(poses.frames[start:stop], dtype=np.int64)),
+        pa.array(np.asarray(poses.times[start:stop], dtype=np.float64)),
+        pa.array(np.asarray(poses.present[start:stop], dtype=bool)),
+    ]
+
+    def add(name: str, values: np.ndarray, quantum: float) -> None:
+        names.append(name)
+        arrays.append(_quantised(values, quantum))
+        quanta[name] = quantum
+
+    add("score", poses.scores[start:stop], VISIBILITY_QUANTUM)
+    for i, name in enumerate(("bbox_x", "bbox_y", "bbox_w", "bbox_h")):
+        add(name, boxes[:, i], PIXEL_QUANTUM)
+    for i, name in enumerate(POSE_COLUMNS):
+        add(name, keypoints[:, i], VISIBILITY_QUANTUM if name.endswith("_v") else PIXEL_QUANTUM)
+    for i, name in enumerate(WORLD_COLUMNS):
+        add(name, world[:, i], WORLD_QUANTUM_M)
+    metadata = {b"posture.quanta": json.dumps(quanta).encode()}
+    return _parquet_bytes(pa.table(arrays, names=names, metadata=metadata))
 
 
 def poses_from_frame(track_id: int, df: pd.DataFrame) -> TrackPoses:
@@ -1111,7 +1183,7 @@ class Store:
                     track_pk=track.id,
                     frame_start=int(poses.frames[start]) if n else 0,
                     frame_stop=int(poses.frames[stop - 1]) + 1 if n else 0,
-                    payload=_frame_to_parquet(_poses_frame(poses, start, stop), float32=False),
+                    payload=_poses_to_parquet(poses, start, stop),
                 )
             )
         timeline = pd.DataFrame(
@@ -1133,7 +1205,7 @@ class Store:
                         track_pk=track.id,
                         kind=kind,
                         chunk=0,
-                        payload=_frame_to_parquet(table, float32=False),
+                        payload=_frame_to_parquet(table, compact=False),
                     )
                 )
                 continue
@@ -1147,7 +1219,7 @@ class Store:
                         frame_start=int(poses.frames[start]),
                         frame_stop=int(poses.frames[stop - 1]) + 1,
                         payload=_frame_to_parquet(
-                            table.iloc[lo:hi], float32=kind in PER_FRAME_KINDS
+                            table.iloc[lo:hi], compact=kind in PER_FRAME_KINDS
                         ),
                     )
                 )
@@ -1296,8 +1368,8 @@ class Store:
             rows = session.execute(query).all()
         parts = []
         for tid, payload in rows:
-            df = _frame_from_parquet(payload)
-            df.insert(0, "track_id", np.int64(tid))
+            df = _poses_from_parquet(payload)
+            df.insert(0, "track_id", np.full(len(df), tid, dtype=np.int64))
             parts.append(df)
         if not parts:
             return pd.DataFrame(

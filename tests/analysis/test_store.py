@@ -83,8 +83,8 @@ def test_a_track_analysis_reads_back_equal(store: Store, session_id: int) -> Non
         for field in dataclasses.fields(back):
             want, got = getattr(result.analysis, field.name), getattr(back, field.name)
             if isinstance(want, pd.DataFrame):
-                # per-frame tables are kept in float32: 1e-5 degree on an angle
-                pd.testing.assert_frame_equal(got, want, rtol=1e-5, atol=1e-5)
+                # per-frame tables are kept in float32, 15-bit mantissa: 0.003 deg at 180 deg
+                pd.testing.assert_frame_equal(got, want, rtol=2e-5, atol=1e-9)
             elif isinstance(want, pd.Series):
                 pd.testing.assert_series_equal(got, want, check_index_type="equiv")
             elif isinstance(want, np.ndarray):
@@ -97,8 +97,10 @@ def test_a_track_analysis_reads_back_equal(store: Store, session_id: int) -> Non
         poses = store.read_track_poses(clip.id, tid)
         np.testing.assert_array_equal(poses.frames, result.poses.frames)
         np.testing.assert_array_equal(poses.times, result.poses.times)
-        np.testing.assert_array_equal(poses.keypoints, result.poses.keypoints)
-        np.testing.assert_array_equal(poses.world, result.poses.world)
+        # kept in fixed point: 0.01 px, visibility 0.001, 0.1 mm
+        np.testing.assert_allclose(poses.keypoints, result.poses.keypoints, atol=0.0051)
+        np.testing.assert_allclose(poses.world, result.poses.world, atol=0.000051)
+        np.testing.assert_array_equal(poses.present, result.poses.present)
 
 
 def test_angles_come_back_with_frame_and_time_of_the_clip(store: Store, session_id: int) -> None:
@@ -114,11 +116,11 @@ def test_angles_come_back_with_frame_and_time_of_the_clip(store: Store, session_
     assert track3["frame"].tolist() == list(range(200, 300))
     assert track3["time_s"].iloc[0] == pytest.approx(200 / FPS)
     np.testing.assert_allclose(
-        track3["left_knee"].to_numpy(), late.analysis.angles["left_knee"].to_numpy(), atol=1e-4
+        track3["left_knee"].to_numpy(), late.analysis.angles["left_knee"].to_numpy(), atol=3e-3
     )
     raw = store.read_angles(clip.id, 3, cleaned=False)
     np.testing.assert_allclose(
-        raw["left_knee"].to_numpy(), late.analysis.angles_raw["left_knee"].to_numpy(), atol=1e-4
+        raw["left_knee"].to_numpy(), late.analysis.angles_raw["left_knee"].to_numpy(), atol=3e-3
     )
 
 
