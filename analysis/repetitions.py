@@ -14,22 +14,31 @@ Detection (on the cleaned signal, NaN gaps bridged linearly for the search only)
 1. Peaks are maxima (for flexion angles: the deepest point of a squat, the top
    of a curl) found by ``scipy.signal.find_peaks`` with a prominence of at least
    ``max(min_prominence_deg, relative_prominence * range)`` (range: 2nd to 98th
-   percentile) and at least ``min_period_s`` between peaks. A peak inside a gap
-   of the real signal is dropped.
+   percentile) and at least ``min_period_s`` between peaks. A peak must be a
+   real sample with real neighbours (not inside or at the edge of a gap).
 2. Around each peak, the valley before is the minimum since the previous peak
    (or the start of the clip), the valley after the minimum until the next peak
    (or the end). The repetition *starts* at the last frame before the peak
    within ``onset_fraction`` (10 %) of the way from the valley to the peak, and
    *ends* at the first frame after it back within that band: pauses at the
    bottom of the movement (standing between squats, a rest between sets) are
-   not counted in the repetition.
+   not counted in the repetition. The resting level of a valley is the median
+   of its frames within the band (noise would bias a minimum), and the ROM is
+   the peak minus the lower resting level of the two.
 3. Regularity: a repetition's amplitude (peak minus the *higher* of its two
-   valleys, so a movement cut by the start or end of the clip is small) must
-   reach the prominence threshold and ``consistency`` (half) of the median
-   amplitude, and its duration must lie within a factor 1 / ``consistency``**2
-   (4x) of the median duration. If fewer than ``min_repetitions`` (2) remain,
-   there are none: noise, a constant signal or a single movement is not a
-   repetitive exercise.
+   valley minima, so a movement cut by the start or end of the clip is small)
+   must reach the prominence threshold and ``consistency`` (half) of the 75th
+   percentile of the candidates' amplitudes (so a set of squats is not diluted
+   by the smaller knee bends of walking in between), at most a third of its
+   frames may be missing, and its duration must lie within a factor
+   1 / ``consistency`` (2x) of the median duration of those left. If fewer than
+   ``min_repetitions`` (2) remain, or their durations vary by more than
+   ``max_duration_cv`` (coefficient of variation 0.35), or the signal's
+   autocorrelation at the repetitions' pace (lags of 0.75 to 1.33 times their
+   median peak-to-peak time) stays below ``min_periodicity`` (0.5), there are
+   none: noise, a constant signal, a single movement or an irregular wandering
+   is not a repetitive exercise. (Two similar slow bumps in a row can still pass:
+   two is the fewest repetitions there can be.)
 
 Tempo: ``to_peak_s`` is start -> peak and ``from_peak_s`` peak -> end. With the
 knee or hip angle of a squat that is the eccentric (lowering) and concentric
@@ -70,6 +79,8 @@ class RepSettings:
     min_period_s: float = 0.5
     onset_fraction: float = 0.1
     consistency: float = 0.5
+    max_duration_cv: float = 0.35
+    min_periodicity: float = 0.5
     min_repetitions: int = 2
 
     def __post_init__(self) -> None:
@@ -79,6 +90,8 @@ class RepSettings:
             raise AnalysisError("repetition thresholds must be fractions between 0 and 1")
         if not 0 <= self.onset_fraction < 0.5:
             raise AnalysisError("repetition onset fraction must be between 0 and 0.5")
+        if not self.max_duration_cv > 0:
+            raise AnalysisError("repetition regularity threshold must be positive")
         if not self.min_period_s > 0 or self.min_repetitions < 1:
             raise AnalysisError("repetition period and count must be positive")
 
@@ -154,6 +167,44 @@ def rep_signal(angles: pd.DataFrame, rep_angle: str | None = None) -> tuple[str 
     return best[1], best[2]
 
 
+def _periodicity(x: np.ndarray, lag_lo: int, lag_hi: int) -> float:
+    """Largest autocorrelation of ``x`` (mean removed, unbiased) for lags in
+    ``lag_lo..lag_hi`` frames: about 1 for a signal that repeats itself at such a
+    lag, about 0 for one that wanders at random."""
+    n = x.size
+    lag_lo, lag_hi = max(lag_lo, 1), min(lag_hi, n - 2)
+    if lag_hi < lag_lo:
+        return 0.0
+    y = x - x.mean()
+    var = float(np.dot(y, y)) / n
+    if var <= 0:
+        return 0.0
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    spec = np.fft.rfft(y, size)
+    acov = np.fft.irfft(spec * np.conj(spec), size)[: lag_hi + 1]
+    lags = np.arange(lag_lo, lag_hi + 1)
+    return float(np.max(acov[lags] / (n - lags)) / var)
+
+
+def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
+    """Median of the non-NaN ``values`` of each segment ``0..n_seg-1`` (NaN if none)."""
+    ok = np.isfinite(values)
+    v, g = values[ok], seg[ok]
+    out = np.full(n_seg, np.nan)
+    if v.size == 0:
+        return out
+    order = np.lexsort((v, g))
+    v, g = v[order], g[order]
+    first = np.searchsorted(g, np.arange(n_seg), side="left")
+    last = np.searchsorted(g, np.arange(n_seg), side="right")
+    count = last - first
+    has = count > 0
+    lo = first[has] + (count[has] - 1) // 2
+    hi = first[has] + count[has] // 2
+    out[has] = 0.5 * (v[lo] + v[hi])
+    return out
+
+
 def detect_repetitions(
     values: np.ndarray,
     times: np.ndarray,
@@ -178,8 +229,9 @@ def detect_repetitions(
         ``rep`` (1, 2, ...), ``start_frame``, ``peak_frame``, ``end_frame``
         (positions in the track, inclusive), ``start_s``, ``peak_s``,
         ``end_s`` (s), ``duration_s`` (end - start), ``to_peak_s``,
-        ``from_peak_s`` (s), ``valley`` (the lower of the two valleys around
-        the repetition), ``peak`` (deg), ``rom`` (peak - valley, deg),
+        ``from_peak_s`` (s), ``valley`` (the lower resting level of the two
+        valleys around the repetition), ``peak`` (deg), ``rom`` (peak -
+        valley, deg),
         ``rest_before_s`` (since the previous repetition's end; NaN for the
         first), ``cycle_s`` (start to the next start; NaN for the last),
         ``reps_per_min`` (60 / cycle_s). Empty when the motion is not
@@ -199,42 +251,59 @@ def detect_repetitions(
     threshold = max(s.min_prominence_deg, s.relative_prominence * float(hi - lo))
     distance = max(1, int(round(s.min_period_s * fps)))
     peaks, _ = find_peaks(xd, prominence=threshold, distance=distance)
-    peaks = peaks[valid[peaks]]
+    # A peak must be seen, with both neighbours: one at the edge of a gap is
+    # only where the signal reappears, not the top of the movement.
+    seen = valid[peaks] & valid[np.maximum(peaks - 1, 0)] & valid[np.minimum(peaks + 1, f - 1)]
+    peaks = peaks[seen]
     if peaks.size < s.min_repetitions:
         return empty_repetitions()
 
     # Segments between consecutive peaks: segment k runs from peak k-1 (or 0) up
     # to peak k; the last one from the last peak to the end.
-    seg_start = np.r_[0, peaks]
-    seg_min = np.minimum.reduceat(xd, seg_start)
-    valley_before, valley_after = seg_min[:-1], seg_min[1:]
-    peak_val = xd[peaks]
-    level_before = valley_before + s.onset_fraction * (peak_val - valley_before)
-    level_after = valley_after + s.onset_fraction * (peak_val - valley_after)
-    seg = np.searchsorted(peaks, idx, side="right")  # segment of each frame
     n = peaks.size
-    # Start of rep k: last frame of segment k at or below its level (frames of
-    # the last segment, which starts no rep, are never selected).
+    seg_start = np.r_[0, peaks]
+    seg = np.searchsorted(peaks, idx, side="right")  # segment of each frame
+    seg_min = np.minimum.reduceat(xd, seg_start)
+    peak_val = xd[peaks]
+    # Start of rep k: last frame of segment k within the onset band above its
+    # valley; end of rep k: first frame of segment k+1 within its band. Frames
+    # of a segment on the wrong side never qualify (level -inf / +inf).
+    level_before = seg_min[:-1] + s.onset_fraction * (peak_val - seg_min[:-1])
+    level_after = seg_min[1:] + s.onset_fraction * (peak_val - seg_min[1:])
     lvl_s = np.r_[level_before, -np.inf][seg]
     start = np.maximum.reduceat(np.where(xd <= lvl_s, idx, -1), seg_start)[:n]
-    # End of rep k: first frame of segment k+1 at or below its level.
     lvl_e = np.r_[np.inf, level_after][seg]
     end = np.minimum.reduceat(np.where(xd <= lvl_e, idx, f), seg_start)[1:]
+    # Valley level: median of the segment's real samples within the band (the
+    # resting posture), less biased by noise than the segment's minimum.
+    band = np.maximum(np.r_[level_before, -np.inf], np.r_[-np.inf, level_after])[seg]
+    in_band = valid & (x <= band)
+    valley_seg = _segment_medians(np.where(in_band, x, np.nan), seg, n + 1)
+    valley_seg = np.where(np.isnan(valley_seg), seg_min, valley_seg)
 
-    amplitude = peak_val - np.maximum(valley_before, valley_after)
+    amplitude = peak_val - np.maximum(seg_min[:-1], seg_min[1:])
     duration = t[end] - t[start]
-    keep = (amplitude >= threshold) & (start >= 0) & (end < f)
+    missing = np.r_[0, np.cumsum(~valid)]
+    seen_enough = 3 * (missing[end + 1] - missing[start]) <= end - start + 1
+    keep = (amplitude >= threshold) & seen_enough
     if keep.sum() >= s.min_repetitions:
-        med_amp = np.median(amplitude[keep])
+        # Like with like: the movements as large as the main ones (a quarter of the
+        # candidates may be bigger), then as long as their median.
+        keep &= amplitude >= s.consistency * np.percentile(amplitude[keep], 75)
+    if keep.sum() >= s.min_repetitions:
         med_dur = np.median(duration[keep])
-        keep &= amplitude >= s.consistency * med_amp
-        keep &= (duration >= med_dur * s.consistency**2) & (duration <= med_dur / s.consistency**2)
+        keep &= (duration >= med_dur * s.consistency) & (duration <= med_dur / s.consistency)
     if keep.sum() < s.min_repetitions:
         return empty_repetitions()
+    d = duration[keep]
+    if np.std(d) > s.max_duration_cv * np.mean(d):
+        return empty_repetitions()  # irregular: movements, not repetitions
+    cycle = float(np.median(np.diff(peaks[keep])))
+    if _periodicity(xd, int(cycle * 0.75), int(np.ceil(cycle / 0.75))) < s.min_periodicity:
+        return empty_repetitions()  # the signal does not repeat itself at that pace
 
-    peaks, start, end = peaks[keep], start[keep], end[keep]
-    valley = np.minimum(valley_before, valley_after)[keep]
-    peak_val = peak_val[keep]
+    valley = np.minimum(valley_seg[:-1], valley_seg[1:])[keep]
+    peaks, start, end, peak_val = peaks[keep], start[keep], end[keep], peak_val[keep]
     t_start, t_peak, t_end = t[start], t[peaks], t[end]
     cycle = np.r_[np.diff(t_start), np.nan]
     with np.errstate(divide="ignore", invalid="ignore"):
