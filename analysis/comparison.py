@@ -1,14 +1,15 @@
 """Two clips compared angle by angle, aligned by normalising time to 0-100 %.
 
 Each repetition (or, without repetitions, the whole clip) is resampled to
-``n_points`` (101) samples from 0 % (its start frame) to 100 % (its end frame)
-by linear interpolation between frames; a sample next to a missing frame is
-missing. The two clips are then compared on:
+``n_points`` (101) samples from 0 % (its start frame: the movement's onset) to
+100 % (its end frame) by linear interpolation between frames; a sample next to
+a missing frame is missing. The two clips are then compared on:
 
 - the curves themselves and their mean and standard deviation across
   repetitions at every percent;
 - ROM (max - min), peak (max), minimum and mean of every angle, per repetition
-  averaged over the repetitions (or over the whole clip);
+  (from the valley before it to the valley after it, so the ROM is the whole
+  movement) averaged over the repetitions, or over the whole clip;
 - the symmetry index of every left/right pair (mean per-repetition SI, or the
   clip's SI).
 
@@ -32,7 +33,7 @@ import pandas as pd
 
 from analysis.angles import angle_stats, is_circular, unwrapped_for_ranges, wrap_deg
 from analysis.errors import AnalysisError
-from analysis.symmetry import bilateral_pairs, symmetry_index
+from analysis.symmetry import bilateral_pairs, rep_spans, symmetry_index
 
 if TYPE_CHECKING:
     from analysis.track import TrackAnalysis
@@ -81,11 +82,16 @@ class Comparison:
     symmetry: pd.DataFrame
 
 
-def _bounds(n_frames: int, repetitions: pd.DataFrame | None, by: str) -> np.ndarray:
-    """(R, 2) inclusive start and end frames of what is normalised."""
+def _bounds(
+    n_frames: int, repetitions: pd.DataFrame | None, by: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """(R, 2) inclusive first and last frames: of what is normalised, and of what
+    statistics are taken over (repetitions: start to end, and valley to valley)."""
     if by == "repetition":
-        return repetitions[["start_frame", "end_frame"]].to_numpy(dtype=np.int64)
-    return np.array([[0, max(n_frames - 1, 0)]], dtype=np.int64)
+        span = repetitions[["start_frame", "end_frame"]].to_numpy(dtype=np.int64)
+        return span, rep_spans(repetitions)
+    whole = np.array([[0, max(n_frames - 1, 0)]], dtype=np.int64)
+    return whole, whole
 
 
 def time_normalise(values: np.ndarray, bounds: np.ndarray, n_points: int = 101) -> np.ndarray:
@@ -196,9 +202,9 @@ def compare_clips(
     curves, stats, spans = {}, {}, {}
     for key, df, reps in (("a", angles_a, reps_a), ("b", angles_b, reps_b)):
         values = unwrapped_for_ranges(df[names])
-        bounds = _bounds(len(df), reps, by)
+        bounds, stat_bounds = _bounds(len(df), reps, by)
         curves[key] = time_normalise(values, bounds, n_points)  # (R, P, C)
-        stats[key] = _span_stats(df[names].to_numpy(dtype=float), bounds, circ)  # (R, C, 4)
+        stats[key] = _span_stats(df[names].to_numpy(dtype=float), stat_bounds, circ)  # (R, C, 4)
         spans[key] = bounds
 
     # Curves, long by (clip, rep, percent).

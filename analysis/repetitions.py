@@ -61,13 +61,15 @@ REP_CANDIDATES: tuple[str, ...] = ("knee", "hip", "ankle", "elbow", "shoulder")
 
 REPETITION_COLUMNS: tuple[str, ...] = (
     "rep",
-    "start_frame", "peak_frame", "end_frame",
+    "start_frame", "peak_frame", "end_frame", "valley_before_frame", "valley_after_frame",
     "start_s", "peak_s", "end_s",
     "duration_s", "to_peak_s", "from_peak_s",
     "valley", "peak", "rom",
     "rest_before_s", "cycle_s", "reps_per_min",
 )
-_INT_COLUMNS = ("rep", "start_frame", "peak_frame", "end_frame")
+_INT_COLUMNS = (
+    "rep", "start_frame", "peak_frame", "end_frame", "valley_before_frame", "valley_after_frame",
+)
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,20 @@ def _periodicity(x: np.ndarray, lag_lo: int, lag_hi: int) -> float:
     return float(np.max(acov[lags] / (n - lags)) / var)
 
 
+def _valley_frames(
+    x: np.ndarray, start: np.ndarray, end: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frames of the lowest point just before each start and just after each end,
+    looking at most half the repetition's length away and never past ``lo``/``hi``
+    (the neighbouring peaks). One short argmin per repetition."""
+    reach = (end - start) // 2
+    a = np.maximum(start - reach, lo)
+    b = np.minimum(end + reach, hi)
+    before = np.array([i + int(np.argmin(x[i : j + 1])) for i, j in zip(a, start, strict=True)])
+    after = np.array([i + int(np.argmin(x[i : j + 1])) for i, j in zip(end, b, strict=True)])
+    return before.astype(np.int64), after.astype(np.int64)
+
+
 def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
     """Median of the non-NaN ``values`` of each segment ``0..n_seg-1`` (NaN if none)."""
     ok = np.isfinite(values)
@@ -227,7 +243,10 @@ def detect_repetitions(
     pandas.DataFrame
         One row per repetition, RangeIndex, columns :data:`REPETITION_COLUMNS`:
         ``rep`` (1, 2, ...), ``start_frame``, ``peak_frame``, ``end_frame``
-        (positions in the track, inclusive), ``start_s``, ``peak_s``,
+        (positions in the track, inclusive), ``valley_before_frame``,
+        ``valley_after_frame`` (the lowest points just outside the repetition,
+        at most half its length away: statistics over a repetition, such as
+        each angle's ROM, run from one to the other), ``start_s``, ``peak_s``,
         ``end_s`` (s), ``duration_s`` (end - start), ``to_peak_s``,
         ``from_peak_s`` (s), ``valley`` (the lower resting level of the two
         valleys around the repetition), ``peak`` (deg), ``rom`` (peak -
@@ -303,7 +322,10 @@ def detect_repetitions(
         return empty_repetitions()  # the signal does not repeat itself at that pace
 
     valley = np.minimum(valley_seg[:-1], valley_seg[1:])[keep]
+    bounds = np.r_[seg_start[1:], f - 1]  # peaks, then the last frame
+    lo_lim, hi_lim = np.r_[0, bounds[:-2]][keep], bounds[1:][keep]
     peaks, start, end, peak_val = peaks[keep], start[keep], end[keep], peak_val[keep]
+    before, after = _valley_frames(xd, start, end, lo_lim, hi_lim)
     t_start, t_peak, t_end = t[start], t[peaks], t[end]
     cycle = np.r_[np.diff(t_start), np.nan]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -314,6 +336,8 @@ def detect_repetitions(
             "start_frame": start,
             "peak_frame": peaks,
             "end_frame": end,
+            "valley_before_frame": before,
+            "valley_after_frame": after,
             "start_s": t_start,
             "peak_s": t_peak,
             "end_s": t_end,

@@ -79,11 +79,23 @@ def _roms(values: np.ndarray, circ: np.ndarray) -> np.ndarray:
     return angle_stats(values, circ)[:, 2]
 
 
+def rep_spans(repetitions: pd.DataFrame) -> np.ndarray:
+    """(R, 2) first and last frame (inclusive) over which a repetition's statistics
+    are taken: valley to valley when the table has them, else start to end."""
+    if {"valley_before_frame", "valley_after_frame"} <= set(repetitions.columns):
+        cols = ["valley_before_frame", "valley_after_frame"]
+    else:
+        cols = ["start_frame", "end_frame"]
+    return repetitions[cols].to_numpy(dtype=np.int64).reshape(-1, 2)
+
+
 def symmetry_per_repetition(angles: pd.DataFrame, repetitions: pd.DataFrame) -> pd.DataFrame:
     """Left and right ROM and SI of every pair within every repetition.
 
-    ``repetitions`` needs ``rep``, ``start_frame`` and ``end_frame`` (positions
-    in ``angles``, inclusive). Returns a long table, RangeIndex, columns
+    ``repetitions`` needs ``rep`` and the repetition's frames: from
+    ``valley_before_frame`` to ``valley_after_frame`` when present (so the
+    ROM spans the whole movement, valleys included), else ``start_frame`` to
+    ``end_frame`` (positions in ``angles``, inclusive). Returns a long table, RangeIndex, columns
     :data:`REP_SYMMETRY_COLUMNS`: ``rep``, ``pair``, ``rom_left``,
     ``rom_right`` (degrees), ``si`` (percent); reps in order, pairs in
     :func:`bilateral_pairs` order.
@@ -98,10 +110,7 @@ def symmetry_per_repetition(angles: pd.DataFrame, repetitions: pd.DataFrame) -> 
     circ = circular_mask(cols)
     n = len(pairs)
     roms = np.array(
-        [
-            _roms(values[int(s) : int(e) + 1], circ)
-            for s, e in zip(repetitions["start_frame"], repetitions["end_frame"], strict=True)
-        ]
+        [_roms(values[int(s) : int(e) + 1], circ) for s, e in rep_spans(repetitions)]
     ).reshape(len(repetitions), 2 * n)
     rom_l, rom_r = roms[:, :n], roms[:, n:]
     return pd.DataFrame(
