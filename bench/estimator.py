@@ -109,6 +109,14 @@ class Run:
         return (len(self.frame_s) - 1) / rest if rest > 0 else 0.0
 
 
+def ms_by_people(run: Run, frames: list[list[PersonRecord]]) -> dict[int, float]:
+    """Median milliseconds per frame, by number of people we tracked in that frame."""
+    groups: dict[int, list[float]] = {}
+    for t, people in zip(run.frame_s, frames, strict=False):
+        groups.setdefault(len(people), []).append(t * 1000)
+    return {k: statistics.median(v) for k, v in sorted(groups.items())}
+
+
 def summarise(runs: list[Run]) -> dict:
     """fps of several runs: the median is the figure, best and worst show the noise."""
     fps = [r.fps for r in runs]
@@ -135,13 +143,20 @@ def _pose_estimator_class() -> type:
     return PoseEstimator
 
 
-def time_ours(clip: Path, max_people: int | None) -> tuple[Run, list[list[PersonRecord]]]:
+def time_ours(
+    clip: Path, max_people: int | None, num_threads: int | None = None
+) -> tuple[Run, list[list[PersonRecord]]]:
     """One pass of a fresh PoseEstimator (built, so models loaded, before the clock starts).
 
-    ``max_people=None`` is the estimator as shipped: ``PoseEstimator()``, its default.
+    ``max_people=None`` is the estimator as shipped: ``PoseEstimator()``, its default;
+    ``num_threads=None`` leaves the estimator's own default.
     """
-    cls = _pose_estimator_class()
-    est = cls() if max_people is None else cls(max_people=max_people)
+    kwargs: dict = {}
+    if max_people is not None:
+        kwargs["max_people"] = max_people
+    if num_threads is not None:
+        kwargs["num_threads"] = num_threads
+    est = _pose_estimator_class()(**kwargs)
     frames: list[list[PersonRecord]] = []
     frame_s: list[float] = []
     t0 = time.perf_counter()
@@ -266,9 +281,13 @@ def mediapipe_python(given: Path | None) -> Path:
     return python
 
 
-def time_mediapipe(python: Path, clip: Path, out: Path, decode_only: bool) -> dict:
+def time_mediapipe(
+    python: Path, clip: Path, out: Path, decode_only: bool, smooth: bool = True
+) -> dict:
     """One run of bench/mediapipe_reference.py in its own process; returns its JSON."""
     cmd = [str(python), str(MP_REFERENCE), str(clip), "--out", str(out), "--runs", "1"]
+    if not smooth:
+        cmd.append("--no-smooth")
     if not decode_only:
         cmd.append("--no-decode-only")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -414,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-mediapipe", action="store_true",
                         help="measure our estimator only")
     parser.add_argument("--json", type=Path, default=None, help="write all figures to this file")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="num_threads for our estimator (default: its own default)")
+    parser.add_argument("--mediapipe-no-smooth", action="store_true",
+                        help="diagnostic: turn MediaPipe's landmark smoothing off (the targets "
+                             "are meant for its default, smoothing on)")
     args = parser.parse_args(argv)
 
     clip = args.clip or DEFAULT_CLIP
@@ -460,13 +484,14 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(repeat):
                 # Interleaved, so slow spells of a shared machine hit every side alike.
                 if mp_python is not None:
-                    rep = time_mediapipe(mp_python, clip, Path(tmp) / f"mp{i}.json", i == 0)
+                    rep = time_mediapipe(mp_python, clip, Path(tmp) / f"mp{i}.json", i == 0,
+                                         smooth=not args.mediapipe_no_smooth)
                     r = rep["runs"][0]
                     runs["mediapipe"].append(Run(r["frames"], r["total_s"], r["frame_s"]))
                     if i == 0:
                         mp_report = rep
                 for mode, max_people in (("single", 1), ("multi", None)):
-                    run, frames = time_ours(clip, max_people)
+                    run, frames = time_ours(clip, max_people, args.threads)
                     runs[mode].append(run)
                     kept.setdefault(mode, frames)
     except (RuntimeError, EstimatorError) as exc:
@@ -481,21 +506,26 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_before": load_before,
         "load_average_after": os.getloadavg()[0],
         "repeat": repeat,
+        "our_num_threads": args.threads or "estimator default",
         "ours": {
             "cv2_version": cv2.__version__,
             "decode_fps": our_decode.fps,
             "single": summarise(runs["single"]),
-            "multi": {**summarise(runs["multi"]), **track_stats(kept["multi"], view)},
+            "multi": {**summarise(runs["multi"]), **track_stats(kept["multi"], view),
+                      "ms_by_people": ms_by_people(runs["multi"][0], kept["multi"])},
         },
     }
     ours_s, ours_m = figures["ours"]["single"], figures["ours"]["multi"]
 
-    print("\nour estimator (decode included, models loaded before timing)")
+    print("\nour estimator (decode included, models loaded before timing; num_threads "
+          f"{args.threads or 'as shipped'})")
     print(f"  decode alone (iter_frames): {our_decode.fps:.1f} fps, cv2 {cv2.__version__}")
     for name, s in (("single-person (max_people=1)", ours_s), ("multi-person (default)", ours_m)):
         print(f"  {name}: {s['fps']:.1f} fps  [runs {s['fps_worst']:.1f}..{s['fps_best']:.1f}; "
               f"first frame {s['first_frame_ms']:.0f} ms; "
               f"without it {s['fps_after_first_frame']:.1f} fps]")
+    print("  multi-person, median ms per frame by people tracked (first pass): "
+          + ", ".join(f"{k} people {v:.1f} ms" for k, v in ours_m["ms_by_people"].items()))
     n_frames = ours_m["frames"]
     if view is not None:
         print("  people in view (checked by eye): "
