@@ -1460,8 +1460,8 @@ class Store:
     ) -> pd.DataFrame:
         """Per-track tables of every finished clip's athlete track, in ONE query.
 
-        Columns: session_id, date, session, clip_id, file_name, track_id, kind, table
-        (the stored DataFrame). The building block of :func:`analysis.store.progress`.
+        Columns: session_id, date, session, clip_id, file_name, track_id, rep_signal, kind,
+        table (the stored DataFrame). The building block of :meth:`progress`.
         """
         with self._reading() as session:
             athlete_row = self._athlete_row(session, athlete)
@@ -1473,6 +1473,7 @@ class Store:
                     Clip.id,
                     Clip.file_name,
                     Track.track_id,
+                    Track.rep_signal,
                     MetricChunk.kind,
                     MetricChunk.payload,
                 )
@@ -1488,11 +1489,68 @@ class Store:
                 .order_by(TrainingSession.date, TrainingSession.id, Clip.id, MetricChunk.kind)
             ).all()
         columns = [
-            "session_id", "date", "session", "clip_id", "file_name", "track_id", "kind", "table",
+            "session_id", "date", "session", "clip_id", "file_name", "track_id", "rep_signal",
+            "kind", "table",
         ]
         return pd.DataFrame(
             [(*r[:-1], _frame_from_parquet(r[-1])) for r in rows], columns=columns
         )
+
+    def progress(self, athlete: int | str, *, by: str = "clip") -> pd.DataFrame:
+        """An athlete's metrics across their sessions, oldest first, from the athlete track
+        of every analysed clip: a long table for charts over dates.
+
+        Columns: ``date, session_id, session, clip_id, file_name, metric, name, value``
+        where ``metric`` is ``rom``, ``min``, ``max``, ``mean`` (per angle ``name``,
+        degrees, cleaned), ``si`` (per left/right pair ``name``, %), ``repetitions`` (count;
+        ``name`` the signal they were found in), ``rep_duration_s`` and ``rep_rom`` (mean
+        over the clip's repetitions). With ``by="session"`` the clips of a session are
+        combined (mean of each metric, sum of repetitions; clip columns dropped).
+        """
+        if by not in ("clip", "session"):
+            raise AnalysisError(f"progress by 'clip' or 'session', not {by!r}")
+        tables = self.athlete_tables(athlete)
+        rows: list[tuple[Any, ...]] = []
+        for (session_id, day, title, clip_id, file_name), group in tables.groupby(
+            ["session_id", "date", "session", "clip_id", "file_name"], sort=False
+        ):
+            head = (day, session_id, title, clip_id, file_name)
+            by_kind = dict(zip(group["kind"], group["table"], strict=True))
+            summary = by_kind.get("summary")
+            if summary is not None:
+                for stat in ("rom", "min", "max", "mean"):
+                    if stat in summary.columns:
+                        for name, value in summary[stat].items():
+                            rows.append((*head, stat, str(name), float(value)))
+            symmetry = by_kind.get("symmetry")
+            if symmetry is not None and "si" in symmetry.columns:
+                for name, value in symmetry["si"].items():
+                    rows.append((*head, "si", str(name), float(value)))
+            reps = by_kind.get("repetitions")
+            if reps is not None:
+                signal = next(iter(group["rep_signal"]), None) or ""
+                rows.append((*head, "repetitions", signal, float(len(reps))))
+                for column, metric in (("duration_s", "rep_duration_s"), ("rom", "rep_rom")):
+                    if column in reps.columns and len(reps):
+                        rows.append((*head, metric, signal, float(reps[column].mean())))
+        columns = [
+            "date", "session_id", "session", "clip_id", "file_name", "metric", "name", "value",
+        ]
+        out = pd.DataFrame(rows, columns=columns)
+        if by == "session" and not out.empty:
+            keys = ["date", "session_id", "session", "metric", "name"]
+            summed = out[out["metric"] == "repetitions"].groupby(keys, sort=False)["value"].sum()
+            averaged = out[out["metric"] != "repetitions"].groupby(keys, sort=False)["value"].mean()
+            out = pd.concat([averaged, summed]).reset_index()
+            out = out.sort_values(["date", "session_id"], kind="stable").reset_index(drop=True)
+        return out
+
+    def read_tables(
+        self, clip_id: int, track_id: int, kinds: Sequence[str] = ("angles", "repetitions")
+    ) -> dict[str, pd.DataFrame]:
+        """One track's stored tables exactly as the analysis made them (index = position in
+        the track), e.g. for :func:`analysis.comparison.compare_clips`."""
+        return self._read_tables(clip_id, kinds, track_id)[int(track_id)]
 
     @_guarded
     def database_size_bytes(self) -> int | None:

@@ -1,0 +1,284 @@
+"""Command line of the analysis layer: analyse files into the store, list, export, compare.
+
+    python -m analysis run INPUT... --athlete NAME --session TITLE [--date YYYY-MM-DD]
+                           [--height-m H] [--max-people N] [--no-smoothing] [--db URL]
+                           [--csv OUT.csv]
+    python -m analysis export --clip ID --csv OUT.csv [--what angles|keypoints|summary]
+    python -m analysis list [--athlete NAME]
+    python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
+
+``--db`` (any SQLAlchemy URL) goes after the command; without it ``$POSTURE_DB_URL`` or
+``data/posture.db``. A user's mistake (unknown clip, unreadable file, database locked or
+unreachable) prints one line on stderr and exits with status 2, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from analysis.errors import AnalysisError
+
+EXIT_BAD_INPUT = 2
+EXIT_SOME_FAILED = 1
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date as YYYY-MM-DD: {text!r}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db", metavar="URL", help="database URL (default: $POSTURE_DB_URL or data/posture.db)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Joint angles, symmetry and repetitions from photos and clips, kept in a "
+        "database.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run", parents=[common], help="analyse photos or clips into the database"
+    )
+    run.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="photos or clips")
+    run.add_argument("--athlete", required=True, metavar="NAME", help="created when missing")
+    run.add_argument("--session", required=True, metavar="TITLE", help="created when missing")
+    run.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="session date (today)")
+    run.add_argument("--height-m", type=_positive_float, metavar="H", help="athlete height, m")
+    run.add_argument("--max-people", type=int, default=4, metavar="N", help="default 4")
+    run.add_argument(
+        "--no-smoothing", action="store_true", help="keep angles as measured (no clean-up)"
+    )
+    run.add_argument(
+        "--csv", type=Path, metavar="OUT.csv",
+        help="also write the angles CSV (several inputs: OUT_<input name>.csv)",
+    )
+
+    export = commands.add_parser("export", parents=[common], help="write a clip's CSV")
+    export.add_argument("--clip", required=True, type=int, metavar="ID")
+    export.add_argument("--csv", required=True, type=Path, metavar="OUT.csv")
+    export.add_argument("--what", choices=("angles", "keypoints", "summary"), default="angles")
+    export.add_argument("--track", type=int, metavar="N", help="one person only (track id)")
+
+    listing = commands.add_parser(
+        "list", parents=[common], help="athletes, their sessions and clips"
+    )
+    listing.add_argument("--athlete", metavar="NAME", help="only athletes whose name has this")
+
+    compare = commands.add_parser(
+        "compare", parents=[common], help="compare two clips angle by angle"
+    )
+    compare.add_argument("clip_a", type=int, metavar="CLIP_A")
+    compare.add_argument("clip_b", type=int, metavar="CLIP_B")
+    compare.add_argument("--csv", type=Path, metavar="OUT.csv", help="write the comparison")
+    return parser
+
+
+def _open_store(url: str | None) -> Any:
+    from analysis.store import Store
+
+    return Store(url)
+
+
+def _csv_targets(csv: Path | None, inputs: Sequence[Path]) -> list[Path | None]:
+    if csv is None:
+        return [None] * len(inputs)
+    if len(inputs) == 1:
+        return [csv]
+    return [csv.with_name(f"{csv.stem}_{path.stem}{csv.suffix or '.csv'}") for path in inputs]
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise AnalysisError(f"Cannot write {path}: folder {folder} does not exist.")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from analysis.export import angles_table, write_csv
+    from analysis.filtering import CleanSettings
+    from analysis.pipeline import PipelineSettings, run_file
+    from estimator import EstimatorError, probe
+
+    # Everything a user can get wrong is checked before anything is written.
+    infos = []
+    for path in args.inputs:
+        try:
+            infos.append(probe(path))
+        except EstimatorError as error:
+            raise AnalysisError(str(error)) from error
+    targets = _csv_targets(args.csv, args.inputs)
+    for target in targets:
+        if target is not None:
+            _check_writable(target)
+    settings = PipelineSettings(
+        max_people=args.max_people,
+        clean=CleanSettings.raw() if args.no_smoothing else CleanSettings(),
+        height_m=args.height_m,
+    )
+    store = _open_store(args.db)
+    athlete = store.get_or_create_athlete(args.athlete, args.height_m)
+    session = store.get_or_create_session(athlete.id, args.session, args.date)
+
+    estimator = None
+    failures = 0
+    for path, info, target in zip(args.inputs, infos, targets, strict=True):
+        if estimator is None:
+            from estimator import PoseEstimator
+
+            try:
+                estimator = PoseEstimator(max_people=settings.max_people)
+            except EstimatorError as error:
+                raise AnalysisError(str(error)) from error
+        total = max(int(info.frame_count), 1)
+        with tqdm(
+            total=total, desc=path.name, unit="frame", leave=False, file=sys.stderr,
+            disable=None,
+        ) as bar:
+
+            def advance(done: int, total_now: int, _eta: float | None, bar: Any = bar) -> None:
+                bar.total = max(bar.total, total_now)
+                bar.update(done - bar.n)
+
+            try:
+                outcome = run_file(
+                    store, path, athlete.id, session.id, settings,
+                    estimator=estimator, progress=advance,
+                )
+            except AnalysisError as error:
+                failures += 1
+                bar.close()
+                print(f"{path}: failed: {error}", file=sys.stderr)
+                continue
+        clip = store.get_clip(outcome.clip_id)
+        print(_describe_stored(clip, session, outcome.reused))
+        if target is not None:
+            write_csv(angles_table(store, clip.id), target)
+            print(f"  angles CSV: {target}")
+    return EXIT_SOME_FAILED if failures else 0
+
+
+def _describe_stored(clip: Any, session: Any, reused: bool) -> str:
+    what = f"{clip.frame_count} frames" if clip.kind == "video" else "photo"
+    athlete = f", athlete is track {clip.athlete_track}" if clip.athlete_track is not None else ""
+    verb = "already stored as" if reused else "stored"
+    return (
+        f"{verb} clip {clip.id}: {clip.file_name} ({what}, {_people(len(clip.tracks))}"
+        f"{athlete}) in session {session.id} "
+        f"'{session.title}' ({session.date.isoformat()}) of {session.athlete_name}"
+    )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from analysis.export import export_clip
+
+    _check_writable(args.csv)
+    store = _open_store(args.db)
+    path = export_clip(store, args.clip, args.csv, args.what, track_id=args.track)
+    print(f"{args.what} of clip {args.clip} written to {path}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    store = _open_store(args.db)
+    athletes = store.list_athletes(search=args.athlete)
+    if not athletes:
+        print("No athletes yet." if not args.athlete else f"No athlete matching {args.athlete!r}.")
+        return 0
+    for athlete in athletes:
+        height = f", {athlete.height_m:.2f} m" if athlete.height_m else ""
+        print(f"athlete {athlete.id}: {athlete.name}{height}")
+        for session in reversed(store.list_sessions(athlete.id)):
+            tags = f"  [{', '.join(session.tags)}]" if session.tags else ""
+            print(f"  session {session.id}: {session.date.isoformat()}  {session.title}{tags}")
+            for clip in store.list_clips(session.id):
+                print(f"    {_describe_clip(clip)}")
+    return 0
+
+
+def _describe_clip(clip: Any) -> str:
+    what = (
+        f"video {clip.width}x{clip.height}, {clip.frame_count} frames, {clip.fps:.4g} fps"
+        if clip.kind == "video"
+        else f"photo {clip.width}x{clip.height}"
+    )
+    status = clip.status if clip.status != "failed" else f"failed ({clip.error})"
+    athlete = f", athlete track {clip.athlete_track}" if clip.athlete_track is not None else ""
+    people = _people(len(clip.tracks))
+    return f"clip {clip.id}: {clip.file_name}  {what}  {status}, {people}{athlete}"
+
+
+def _people(n: int) -> str:
+    return f"{n} person" if n == 1 else f"{n} people"
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from analysis.export import comparison_table, write_csv
+    from analysis.pipeline import compare_stored_clips
+
+    if args.csv is not None:
+        _check_writable(args.csv)
+    store = _open_store(args.db)
+    comparison = compare_stored_clips(store, args.clip_a, args.clip_b)
+    clip_a, clip_b = store.get_clip(args.clip_a), store.get_clip(args.clip_b)
+    table = comparison_table(comparison, clip_a, clip_b)
+    span = (
+        f"per repetition ({comparison.n_a} vs {comparison.n_b})"
+        if comparison.by == "repetition"
+        else "whole clips"
+    )
+    print(
+        f"clip {clip_a.id} ({clip_a.file_name}) -> clip {clip_b.id} ({clip_b.file_name}), "
+        f"{span}; differences are B - A, degrees (SI in %)"
+    )
+    shown = [c for c in ("angle", "rom_a", "rom_b", "rom_diff", "peak_diff", "mean_diff",
+                         "si_a", "si_b") if c in table.columns]
+    main_angles = table[~table["angle"].str.endswith("_3d")]
+    print(main_angles[shown].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+    if args.csv is not None:
+        write_csv(table, args.csv)
+        print(f"comparison written to {args.csv}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "export": cmd_export, "list": cmd_list, "compare": cmd_compare}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except AnalysisError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

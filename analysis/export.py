@@ -1,0 +1,217 @@
+"""CSV files a spreadsheet opens as they are: header row, dot decimal, comma, UTF-8.
+
+- angles: one row per frame and track, ``frame, time_s, track_id``, then one column per
+  angle in degrees, named as in DESIGN.md (``left_knee``, ..., ``trunk_lean``, and
+  ``<name>_3d`` for angles from the world keypoints). Empty cell where not measured.
+- keypoints: ``frame, time_s, track_id``, then ``<keypoint>_x, <keypoint>_y, <keypoint>_v``
+  for the 33 keypoints (pixels, visibility 0-1).
+- summary: one row per track and angle: who and what (athlete, session, date, clip,
+  file), ``min, max, rom, mean`` in degrees, and for an angle of a left/right pair the
+  pair's ROM on each side and symmetry index (%).
+
+Every text cell goes through :func:`neutralise`: a cell that a spreadsheet would run as
+a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return: an athlete
+named ``=HYPERLINK(...)``) gets a leading apostrophe, so it shows as typed. Numbers are
+left alone (``-12.5`` stays a number).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.errors import AnalysisError
+from analysis.store import POSE_COLUMNS, Store
+
+EXPORTS = ("angles", "keypoints", "summary")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+#: Decimals kept per kind of column (enough for the measurement, short for a spreadsheet).
+ANGLE_DECIMALS = 3
+TIME_DECIMALS = 6
+PIXEL_DECIMALS = 2
+VISIBILITY_DECIMALS = 4
+
+
+def neutralise(value: object) -> object:
+    """A text that a spreadsheet would read as a formula, made plain text with a ``'``."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text cell and column name neutralised; numbers untouched."""
+    out = df.copy()
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    for column in out.columns:
+        series = out[column]
+        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+            out[column] = series.map(neutralise)
+    return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV text of a table: header, comma, dot decimal, no index, text neutralised."""
+    buffer = io.StringIO()
+    neutralise_frame(df).to_csv(buffer, index=False, lineterminator="\n")
+    return buffer.getvalue()
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """:func:`csv_text` encoded UTF-8 (what a download button serves)."""
+    return csv_text(df).encode("utf-8")
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`csv_text` to ``path`` (UTF-8), whole or not at all."""
+    target = Path(path)
+    text = csv_text(df)
+    temporary = target.with_name(f".{target.name}.part")
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="")
+        temporary.replace(target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise AnalysisError(f"Cannot write {target}: {error.strerror or error}") from error
+    return target
+
+
+def _round(df: pd.DataFrame, columns: list[str], decimals: int) -> None:
+    if columns:
+        df[columns] = df[columns].round(decimals)
+
+
+def angles_table(
+    store: Store, clip_id: int, track_id: int | None = None, *, cleaned: bool = True
+) -> pd.DataFrame:
+    """The angles export: ``frame, time_s, track_id``, then one column per angle (degrees),
+    rows by frame then track."""
+    df = store.read_angles(clip_id, track_id, cleaned=cleaned)
+    angle_columns = [c for c in df.columns if c not in ("track_id", "frame", "time_s")]
+    out = df[["frame", "time_s", "track_id", *angle_columns]].copy()
+    out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
+    _round(out, ["time_s"], TIME_DECIMALS)
+    _round(out, angle_columns, ANGLE_DECIMALS)
+    return out
+
+
+def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+    """The keypoints export: ``frame, time_s, track_id``, then ``<name>_x, _y, _v`` for the
+    33 keypoints (pixels and visibility), rows by frame then track."""
+    df = store.read_poses(clip_id, track_id)
+    out = df[["frame", "time_s", "track_id", *POSE_COLUMNS]].copy()
+    out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
+    _round(out, ["time_s"], TIME_DECIMALS)
+    _round(out, [c for c in POSE_COLUMNS if not c.endswith("_v")], PIXEL_DECIMALS)
+    _round(out, [c for c in POSE_COLUMNS if c.endswith("_v")], VISIBILITY_DECIMALS)
+    return out
+
+
+def _pair_of(angle: str) -> str | None:
+    for side in ("left_", "right_"):
+        if angle.startswith(side):
+            return angle[len(side) :]
+    return None
+
+
+def summary_table(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+    """The summary export: per track and angle, min, max, ROM and mean (degrees, of the
+    cleaned signal), with the left/right pair's ROMs and symmetry index."""
+    clip = store.get_clip(clip_id)
+    session = store.get_session(clip.session_id)
+    summary = store.read_summary(clip_id, track_id)
+    symmetry = store.read_symmetry(clip_id, track_id)
+    stats = ["min", "max", "rom", "mean"]
+    columns = [
+        "athlete", "session", "date", "clip_id", "file", "track_id", "is_athlete", "angle",
+        *stats, "pair", "rom_left", "rom_right", "si",
+    ]
+    if summary.empty or "angle" not in summary.columns:
+        return pd.DataFrame(columns=columns)
+    out = summary[["track_id", "angle"]].copy()
+    for stat in stats:
+        out[stat] = _cleaned_stat(summary, stat)
+    out["pair"] = out["angle"].map(_pair_of)
+    if not symmetry.empty and "pair" in symmetry.columns:
+        keep = [c for c in ("rom_left", "rom_right", "si") if c in symmetry.columns]
+        out = out.merge(symmetry[["track_id", "pair", *keep]], on=["track_id", "pair"], how="left")
+    for column in ("rom_left", "rom_right", "si"):
+        if column not in out.columns:
+            out[column] = np.nan
+    athlete_track = clip.athlete_track
+    out.insert(0, "athlete", session.athlete_name)
+    out.insert(1, "session", session.title)
+    out.insert(2, "date", session.date.isoformat())
+    out.insert(3, "clip_id", clip.id)
+    out.insert(4, "file", clip.file_name)
+    out.insert(6, "is_athlete", out["track_id"] == athlete_track)
+    out = out[columns]
+    _round(out, [*stats, "rom_left", "rom_right"], ANGLE_DECIMALS)
+    _round(out, ["si"], 2)
+    return out
+
+
+def _cleaned_stat(summary: pd.DataFrame, stat: str) -> pd.Series:
+    """A statistic of the cleaned signal from the stored summary, whatever its layout."""
+    for column in (stat, f"{stat}_cleaned", f"cleaned_{stat}", ("cleaned", stat)):
+        if column in summary.columns:
+            return summary[column].astype(float)
+    return pd.Series(np.nan, index=summary.index)
+
+
+def comparison_table(
+    comparison: Any, clip_a: Any = None, clip_b: Any = None
+) -> pd.DataFrame:
+    """The comparison export: one row per angle, ``rom``, ``peak``, ``min``, ``mean`` of
+    each clip and their difference (b - a, degrees), and the symmetry index of the angle's
+    left/right pair (%). ``clip_a``/``clip_b`` (:class:`~analysis.store.ClipInfo`) add the
+    clips' ids and file names in front."""
+    out = comparison.differences.rename_axis("angle").reset_index()
+    out["pair"] = out["angle"].map(_pair_of)
+    symmetry = comparison.symmetry.rename_axis("pair").reset_index()
+    keep = [c for c in ("si_a", "si_b", "si_diff") if c in symmetry.columns]
+    out = out.merge(symmetry[["pair", *keep]], on="pair", how="left").drop(columns="pair")
+    numbers = [c for c in out.columns if c != "angle"]
+    _round(out, numbers, ANGLE_DECIMALS)
+    front = {"by": comparison.by, "reps_a": comparison.n_a, "reps_b": comparison.n_b}
+    if clip_a is not None and clip_b is not None:
+        front = {
+            "clip_a": clip_a.id, "file_a": clip_a.file_name,
+            "clip_b": clip_b.id, "file_b": clip_b.file_name, **front,
+        }
+    for position, (name, value) in enumerate(front.items()):
+        out.insert(position, name, value)
+    return out
+
+
+TABLES: dict[str, Callable[..., pd.DataFrame]] = {
+    "angles": angles_table,
+    "keypoints": keypoints_table,
+    "summary": summary_table,
+}
+
+
+def export_clip(
+    store: Store,
+    clip_id: int,
+    path: str | os.PathLike[str],
+    what: str = "angles",
+    *,
+    track_id: int | None = None,
+) -> Path:
+    """Write one of the clip's CSV exports (``angles``, ``keypoints`` or ``summary``)."""
+    if what not in TABLES:
+        raise AnalysisError(f"Unknown export {what!r}; choose one of {', '.join(EXPORTS)}.")
+    clip = store.get_clip(clip_id)
+    if clip.status != "done":
+        reason = f": {clip.error}" if clip.error else ""
+        raise AnalysisError(f"Clip {clip_id} has no results to export ({clip.status}{reason}).")
+    table = TABLES[what](store, clip_id, track_id)
+    return write_csv(table, path)

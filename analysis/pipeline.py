@@ -1,0 +1,502 @@
+"""One photo or clip end to end: estimator -> analysis -> store.
+
+:func:`analyse_file` is what the command line and the dashboard call::
+
+    store = Store()
+    clip_id = analyse_file(store, "squat.mp4", athlete="Anna Lee", session="Squats",
+                           settings=PipelineSettings(max_people=2), progress=bar_update,
+                           cancel=stop_event)
+
+Steps: probe the file (type by content, clear error for a bad file) -> sha256 of its
+bytes (a file already analysed in the session is not analysed again: its clip id is
+returned) -> estimator, frames streamed, only the poses kept (memory grows with the
+number of poses, never with frames) -> each track analysed
+(:func:`analysis.track.analyse_track`; a photo gets its angles only) -> everything written
+in one transaction (:meth:`Store.write_clip_results`).
+
+The clip row is created first (status ``running``), so the dashboard can show it. An
+error marks it ``failed`` with the reason and is raised as
+:class:`~analysis.errors.AnalysisError`; cancelling deletes it (nothing is left) and raises
+:class:`AnalysisCancelled`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import inspect
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analysis.errors import AnalysisError
+from analysis.filtering import CleanSettings
+from analysis.store import Store, TrackPoses, TrackResult
+from estimator.keypoints import NUM_KEYPOINTS
+
+#: ``progress(frames_done, frames_total, eta_s)``; ``eta_s`` is None until it can be told.
+#: A callable taking two arguments is called with ``(frames_done, frames_total)``.
+ProgressCallback = Callable[..., Any]
+
+#: Seconds between two progress calls (the last frame is always reported).
+PROGRESS_INTERVAL_S = 0.1
+
+
+class AnalysisCancelled(AnalysisError):
+    """The user cancelled the analysis of a clip; nothing of it was kept."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How a file is analysed; recorded with the clip (``Clip.settings``).
+
+    Attributes
+    ----------
+    max_people
+        Most people the estimator follows in a clip (or finds in a photo).
+    clean
+        Clean-up of the angle signals (outliers, gaps, low-pass), see
+        :class:`analysis.filtering.CleanSettings`.
+    height_m
+        The athlete's height in metres, for trajectories in metres; None uses the height
+        stored with the athlete, if any. Applied to the athlete's track only (by default
+        the person seen in the most frames).
+    """
+
+    max_people: int = 4
+    clean: CleanSettings = field(default_factory=CleanSettings)
+    height_m: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= int(self.max_people) <= 20:
+            raise AnalysisError(f"People to analyse must be 1 to 20, got {self.max_people}.")
+        if self.height_m is not None and not 0.5 <= float(self.height_m) <= 2.8:
+            raise AnalysisError(f"Athlete height {self.height_m} is not in metres (0.5 to 2.8).")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "estimator": {"max_people": int(self.max_people)},
+            "clean": self.clean.to_dict(),
+            "height_m": self.height_m,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PipelineSettings:
+        return cls(
+            max_people=int(data.get("estimator", {}).get("max_people", 4)),
+            clean=CleanSettings.from_dict(data.get("clean", {})),
+            height_m=data.get("height_m"),
+        )
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class _Reporter:
+    """Calls the user's progress callback at most every PROGRESS_INTERVAL_S, with an ETA."""
+
+    def __init__(self, callback: ProgressCallback | None, total: int) -> None:
+        self.callback = callback
+        self.total = max(int(total), 0)
+        self.started = time.monotonic()
+        self.last = -np.inf
+        self.with_eta = callback is not None and _accepts_three(callback)
+
+    def __call__(self, done: int, final: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if not final and now - self.last < PROGRESS_INTERVAL_S:
+            return
+        self.last = now
+        total = max(self.total, done)
+        if final:
+            total = done
+        elapsed = now - self.started
+        eta = elapsed / done * (total - done) if done else None
+        if self.with_eta:
+            self.callback(done, total, eta)
+        else:
+            self.callback(done, total)
+
+
+def _accepts_three(callback: Callable[..., Any]) -> bool:
+    try:
+        parameters = inspect.signature(callback).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    positional = [
+        p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    return any(p.kind == p.VAR_POSITIONAL for p in parameters) or len(positional) >= 3
+
+
+class TrackCollector:
+    """Gathers each person's poses from a stream of ``FramePoses``; keeps no images.
+
+    Memory: about 0.9 kB per person per frame (keypoints and world points as float32),
+    plus 16 bytes per frame for the timeline.
+    """
+
+    def __init__(self) -> None:
+        self._frames: list[int] = []
+        self._times: list[float] = []
+        # track id -> lists of (position in the timeline, person)
+        self._positions: dict[int, list[int]] = {}
+        self._keypoints: dict[int, list[np.ndarray]] = {}
+        self._world: dict[int, list[np.ndarray]] = {}
+        self._scores: dict[int, list[float]] = {}
+        self._boxes: dict[int, list[np.ndarray]] = {}
+
+    def add(self, frame_poses: Any) -> None:
+        """Record one ``estimator.FramePoses``."""
+        position = len(self._frames)
+        self._frames.append(int(frame_poses.index))
+        self._times.append(float(frame_poses.time))
+        for person in frame_poses.people:
+            tid = int(person.track_id)
+            self._positions.setdefault(tid, []).append(position)
+            self._keypoints.setdefault(tid, []).append(
+                np.asarray(person.keypoints, dtype=np.float32)
+            )
+            world = person.world
+            if world is None:
+                world = np.full((NUM_KEYPOINTS, 3), np.nan)
+            self._world.setdefault(tid, []).append(np.asarray(world, dtype=np.float32))
+            self._scores.setdefault(tid, []).append(float(person.score))
+            self._boxes.setdefault(tid, []).append(np.asarray(person.bbox, dtype=np.float32))
+
+    @property
+    def frames_read(self) -> int:
+        return len(self._frames)
+
+    @property
+    def track_ids(self) -> list[int]:
+        return sorted(self._positions)
+
+    def frames_seen(self, track_id: int) -> int:
+        return len(self._positions[track_id])
+
+    def track(self, track_id: int) -> TrackPoses:
+        """One person's poses, dense from their first to their last frame (see TrackPoses)."""
+        positions = np.asarray(self._positions[track_id])
+        first, last = int(positions[0]), int(positions[-1])
+        n = last - first + 1
+        rows = positions - first
+        keypoints = np.full((n, NUM_KEYPOINTS, 3), np.nan, dtype=np.float32)
+        keypoints[:, :, 2] = 0.0
+        world = np.full((n, NUM_KEYPOINTS, 3), np.nan, dtype=np.float32)
+        boxes = np.full((n, 4), np.nan, dtype=np.float32)
+        scores = np.zeros(n, dtype=np.float32)
+        present = np.zeros(n, dtype=bool)
+        keypoints[rows] = np.stack(self._keypoints[track_id])
+        world[rows] = np.stack(self._world[track_id])
+        boxes[rows] = np.stack(self._boxes[track_id])
+        scores[rows] = self._scores[track_id]
+        present[rows] = True
+        return TrackPoses(
+            track_id=track_id,
+            frames=np.asarray(self._frames[first : last + 1], dtype=np.int64),
+            times=np.asarray(self._times[first : last + 1], dtype=np.float64),
+            present=present,
+            keypoints=keypoints,
+            world=world,
+            scores=scores,
+            boxes=boxes,
+        )
+
+
+@dataclass(frozen=True)
+class PhotoAnalysis:
+    """What a photo gives: its angles (one frame; no time series, so no clean-up)."""
+
+    angles_raw: Any
+    angles: Any
+
+
+def analyse_poses(
+    poses: TrackPoses,
+    kind: str,
+    fps: float,
+    settings: PipelineSettings,
+    height_m: float | None = None,
+) -> Any:
+    """The analysis of one track: :class:`analysis.track.TrackAnalysis` for a clip,
+    :class:`PhotoAnalysis` for a photo."""
+    from analysis.angles import compute_angles
+    from analysis.track import analyse_track
+
+    if kind == "photo":
+        angles = compute_angles(
+            poses.keypoints,
+            poses.world,
+            visibility_threshold=settings.clean.visibility_threshold,
+        )
+        return PhotoAnalysis(angles_raw=angles, angles=angles.copy())
+    return analyse_track(
+        poses.keypoints,
+        poses.world,
+        poses.times,
+        fps,
+        settings.clean,
+        height_m=height_m,
+    )
+
+
+def _resolve_session(
+    store: Store, athlete: int | str, session: int | str, date: dt.date | None
+) -> tuple[int, int, float | None]:
+    """(athlete id, session id, athlete's height) — a name or title is created when missing."""
+    if isinstance(athlete, str):
+        athlete_info = store.get_or_create_athlete(athlete)
+    else:
+        athlete_info = store.get_athlete(athlete)
+    if isinstance(session, str):
+        session_info = store.get_or_create_session(athlete_info.id, session, date)
+    else:
+        session_info = store.get_session(session)
+        if session_info.athlete_id != athlete_info.id:
+            raise AnalysisError(
+                f"Session {session_info.id} belongs to {session_info.athlete_name}, "
+                f"not to {athlete_info.name}."
+            )
+    return athlete_info.id, session_info.id, athlete_info.height_m
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What :func:`run_file` did: the clip id, and whether the clip was already there."""
+
+    clip_id: int
+    reused: bool
+
+
+def analyse_file(
+    store: Store,
+    path: str | os.PathLike[str],
+    athlete: int | str,
+    session: int | str,
+    settings: PipelineSettings | None = None,
+    *,
+    estimator: Any = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    date: dt.date | None = None,
+    copy_to: str | os.PathLike[str] | None = None,
+    file_name: str | None = None,
+) -> int:
+    """Analyse a photo or clip into the store; return its clip id.
+
+    The same as :func:`run_file` (which documents the parameters), for callers that do
+    not need to know whether the clip was already in the session.
+    """
+    outcome = run_file(
+        store, path, athlete, session, settings, estimator=estimator, progress=progress,
+        cancel=cancel, date=date, copy_to=copy_to, file_name=file_name,
+    )
+    return outcome.clip_id
+
+
+def run_file(
+    store: Store,
+    path: str | os.PathLike[str],
+    athlete: int | str,
+    session: int | str,
+    settings: PipelineSettings | None = None,
+    *,
+    estimator: Any = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    date: dt.date | None = None,
+    copy_to: str | os.PathLike[str] | None = None,
+    file_name: str | None = None,
+) -> FileOutcome:
+    """Analyse a photo or clip into the store: its clip id, and whether it was reused.
+
+    Parameters
+    ----------
+    store
+        Where the results go.
+    path
+        The photo or clip.
+    athlete
+        Athlete id, or name (created when missing).
+    session
+        Session id (must be the athlete's), or title (created when missing, on ``date``,
+        default today).
+    settings
+        Estimator and clean-up settings (defaults: :class:`PipelineSettings`).
+    estimator
+        An ``estimator.PoseEstimator`` to reuse (its models stay loaded across files);
+        one with ``settings.max_people`` is made when None.
+    progress
+        Called as ``progress(frames_done, frames_total, eta_s)`` while frames are
+        estimated, at most every 0.1 s and once at the end.
+    cancel
+        Set it (from another thread) to stop: the clip is then removed from the store and
+        :class:`AnalysisCancelled` is raised.
+    copy_to
+        Folder in which to keep a copy of the file (named by its sha256), recorded as the
+        clip's ``stored_path``; by default the clip points at ``path`` itself.
+    file_name
+        The name to show for the file (an upload's original name); default ``path``'s.
+
+    Raises
+    ------
+    AnalysisError
+        Unreadable file, estimator failure, bad settings, database trouble (the clip, if
+        already registered, is then marked failed with the reason).
+    AnalysisCancelled
+        ``cancel`` was set.
+    """
+    from estimator import EstimatorError, probe
+
+    settings = settings or PipelineSettings()
+    source = Path(path)
+    try:
+        info = probe(source)
+    except EstimatorError as error:
+        raise AnalysisError(str(error)) from error
+    kind = "photo" if info.kind == "image" else "video"
+    sha256 = file_sha256(source)
+
+    athlete_id, session_id, stored_height = _resolve_session(store, athlete, session, date)
+    height_m = settings.height_m if settings.height_m is not None else stored_height
+    stored_path = source.resolve()
+    if copy_to is not None:
+        stored_path = Path(copy_to).resolve() / f"{sha256}{source.suffix.lower()}"
+    fps = float(info.fps) if kind == "video" else 0.0
+    duration = info.frame_count / fps if fps > 0 else 0.0
+    clip, created = store.register_clip(
+        session_id,
+        file_name=file_name or source.name,
+        stored_path=str(stored_path),
+        sha256=sha256,
+        kind=kind,
+        fps=fps,
+        width=info.width,
+        height=info.height,
+        frame_count=info.frame_count,
+        duration_s=duration,
+        settings={**settings.to_dict(), "height_m": height_m},
+    )
+    if not created:
+        return FileOutcome(clip.id, reused=True)
+
+    try:
+        if copy_to is not None and not stored_path.exists():
+            stored_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, stored_path)
+        store.set_clip_status(clip.id, "running")
+        collector = _estimate(source, settings, estimator, info.frame_count, progress, cancel)
+        if cancel is not None and cancel.is_set():
+            raise AnalysisCancelled("Analysis cancelled.")
+        athlete_track = (
+            max(collector.track_ids, key=lambda t: (collector.frames_seen(t), -t))
+            if collector.track_ids
+            else None
+        )
+
+        def results() -> Iterator[TrackResult]:
+            for track_id in collector.track_ids:
+                if cancel is not None and cancel.is_set():
+                    raise AnalysisCancelled("Analysis cancelled.")
+                poses = collector.track(track_id)
+                height = height_m if track_id == athlete_track else None
+                yield TrackResult(poses, analyse_poses(poses, kind, fps, settings, height))
+
+        store.write_clip_results(clip.id, results(), athlete_track=athlete_track)
+    except AnalysisCancelled:
+        store.delete_clip(clip.id)
+        raise
+    except EstimatorError as error:
+        store.mark_failed(clip.id, str(error))
+        raise AnalysisError(str(error)) from error
+    except AnalysisError as error:
+        store.mark_failed(clip.id, str(error))
+        raise
+    except BaseException as error:
+        store.mark_failed(clip.id, f"{type(error).__name__}: {error}")
+        raise
+    return FileOutcome(clip.id, reused=False)
+
+
+def _estimate(
+    source: Path,
+    settings: PipelineSettings,
+    estimator: Any,
+    frame_total: int,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> TrackCollector:
+    if estimator is None:
+        from estimator import PoseEstimator
+
+        estimator = PoseEstimator(max_people=settings.max_people)
+    collector = TrackCollector()
+    report = _Reporter(progress, frame_total)
+    frames = estimator.process(source)
+    try:
+        for frame_poses in frames:
+            collector.add(frame_poses)
+            report(collector.frames_read)
+            if cancel is not None and cancel.is_set():
+                break
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+    if cancel is None or not cancel.is_set():
+        report(collector.frames_read, final=True)
+    return collector
+
+
+def compare_stored_clips(
+    store: Store,
+    clip_a: int,
+    clip_b: int,
+    *,
+    track_a: int | None = None,
+    track_b: int | None = None,
+    by: str = "auto",
+) -> Any:
+    """:func:`analysis.comparison.compare_clips` on two stored clips (differences b - a).
+
+    Each clip contributes one person: ``track_a`` / ``track_b``, by default the clip's
+    athlete track. Raises AnalysisError for an unknown clip, a clip not analysed (yet), a
+    photo (no time to normalise), or a clip with nobody in it.
+    """
+    from analysis.comparison import compare_clips
+
+    tables = []
+    for clip_id, track_id in ((clip_a, track_a), (clip_b, track_b)):
+        clip = store.get_clip(clip_id)
+        if clip.status != "done":
+            raise AnalysisError(f"Clip {clip_id} is not analysed ({clip.status}).")
+        if clip.kind == "photo":
+            raise AnalysisError(f"Clip {clip_id} is a photo: only clips can be compared.")
+        chosen = track_id if track_id is not None else clip.athlete_track
+        if chosen is None:
+            raise AnalysisError(f"Clip {clip_id} has nobody in it to compare.")
+        tables.append(store.read_tables(clip_id, chosen, ("angles", "repetitions")))
+    a, b = tables
+    return compare_clips(
+        a["angles"],
+        b["angles"],
+        by=by,
+        repetitions_a=a.get("repetitions"),
+        repetitions_b=b.get("repetitions"),
+    )
