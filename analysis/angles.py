@@ -335,7 +335,8 @@ def _arc_stats(v: np.ndarray) -> np.ndarray:
     else:
         g, inner_gap = np.zeros(w.shape[1], dtype=int), np.full(w.shape[1], -np.inf)
     crosses = inner_gap > wrap_gap  # the largest gap lies inside (-180, 180]
-    lo = np.where(crosses, np.take_along_axis(srt, (g + 1)[None, :], axis=0)[0], first)
+    after_gap = np.minimum(g + 1, srt.shape[0] - 1)[None, :]
+    lo = np.where(crosses, np.take_along_axis(srt, after_gap, axis=0)[0], first)
     rng = np.where(crosses, 360.0 - inner_gap, last - first)
     along = np.where(w < lo, w + 360.0, w)
     out[ok] = np.column_stack([lo, lo + rng, rng, np.nanmean(along, axis=0)])

@@ -140,7 +140,7 @@ def compute_trajectories(
     pos = keypoint_positions(keypoints, settings.visibility_threshold)
     f = pos.shape[0]
     t = check_times(times, f, fps)
-    flat, _, _ = clean_array(pos.reshape(f, -1), fps, settings)
+    flat, _, _ = clean_array(pos.reshape(f, 2 * NUM_KEYPOINTS), fps, settings)
     pos = flat.reshape(pos.shape)
     unit = "px"
     if scale_m_per_px is not None:
