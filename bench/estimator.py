@@ -125,7 +125,8 @@ def summarise(runs: list[Run]) -> dict:
         "fps_best": max(fps),
         "fps_worst": min(fps),
         "fps_after_first_frame": statistics.median(r.fps_after_first for r in runs),
-        "first_frame_ms": statistics.median(r.frame_s[0] * 1000 for r in runs if r.frame_s),
+        "first_frame_ms": statistics.median(r.frame_s[0] * 1000 if r.frame_s else 0.0
+                                            for r in runs),
         "runs": len(runs),
         "frames": runs[0].frames,
     }
@@ -460,11 +461,22 @@ def main(argv: list[str] | None = None) -> int:
         import cv2
 
         from estimator.errors import EstimatorError
+        from estimator.video import probe
 
         _pose_estimator_class()  # fail early if the estimator is not there
     except ImportError as exc:
         print(f"bench/estimator.py: cannot import the estimator: {exc}", file=sys.stderr)
         return 1
+    try:
+        info = probe(clip)
+    except EstimatorError as exc:
+        print(f"bench/estimator.py: {exc}", file=sys.stderr)
+        return 2
+    if info.kind != "video":
+        print(f"bench/estimator.py: {clip} is a photo; the benchmark needs a clip", file=sys.stderr)
+        return 2
+    print(f"  {info.kind}: {info.width}x{info.height}, {info.frame_count} frames, "
+          f"{info.fps:.2f} fps")
 
     mp_python = None
     if not args.no_mediapipe:
