@@ -351,3 +351,37 @@ def test_an_unreachable_database_is_one_clear_error(tmp_path: Path) -> None:
         Store(f"sqlite:///{not_a_db}")
     with pytest.raises(AnalysisError, match="Cannot use the database URL"):
         Store("nosuchdialect://server/db")
+
+
+# ------------------------------------------------------------------ progress across sessions
+
+
+def test_progress_follows_the_athlete_track_across_sessions(store: Store) -> None:
+    anna = store.create_athlete("Anna")
+    dates_depths = [(dt.date(2024, 3, 1), 60.0), (dt.date(2024, 4, 1), 75.0),
+                    (dt.date(2024, 5, 1), 90.0)]
+    for i, (day, depth) in enumerate(dates_depths):
+        session = store.create_session(anna.id, f"Squats {i}", day)
+        clip = new_clip(store, session.id, sha=str(i))
+        athlete = analysed(squat_poses(0, 300, depth_deg=depth))
+        passer_by = analysed(squat_poses(1, 60, depth_deg=20.0))
+        store.write_clip_results(clip.id, [athlete, passer_by])
+
+    progress = store.progress("Anna")
+    knee = progress[(progress["metric"] == "rom") & (progress["name"] == "left_knee")]
+    assert knee["date"].tolist() == [d for d, _ in dates_depths]
+    assert knee["value"].to_numpy() == pytest.approx([60, 75, 90], abs=3)
+    reps = progress[progress["metric"] == "repetitions"]
+    assert reps["value"].tolist() == [5, 5, 5] and set(reps["name"]) == {"knee"}
+    si = progress[(progress["metric"] == "si") & (progress["name"] == "knee")]
+    assert (si["value"] < 5).all()  # a symmetric squat
+
+    # a second clip in the last session: by session, repetitions add up, ROMs average
+    second = new_clip(store, session.id, sha="x")
+    store.write_clip_results(second.id, [analysed(squat_poses(0, 300, depth_deg=80.0))])
+    by_session = store.progress("Anna", by="session")
+    assert "clip_id" not in by_session.columns
+    reps = by_session[by_session["metric"] == "repetitions"]
+    assert reps["value"].tolist() == [5, 5, 10]
+    knee = by_session[(by_session["metric"] == "rom") & (by_session["name"] == "left_knee")]
+    assert knee["value"].to_numpy() == pytest.approx([60, 75, 85], abs=3)
