@@ -72,6 +72,7 @@ PIXEL_QUANTUM = 0.01
 VISIBILITY_QUANTUM = 0.001
 WORLD_QUANTUM_M = 0.0001
 FLOAT_MANTISSA_BITS = 15
+ZSTD_LEVEL = 1
 
 # Tables of a track analysis indexed by the track's frame position (chunked, stored as
 # float32); every other table of the analysis is stored whole at full precision.
@@ -330,7 +331,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
         table,
         sink,
         compression="zstd",
-        compression_level=3,
+        compression_level=ZSTD_LEVEL,
         use_dictionary=dictionary or False,
         column_encoding=encodings or None,
     )
