@@ -171,7 +171,9 @@ def fill_nan_nearest(x: np.ndarray) -> np.ndarray:
 
 
 def _check_poses(keypoints: np.ndarray, name: str, channels: int) -> np.ndarray:
-    arr = np.asarray(keypoints, dtype=float)
+    arr = np.asarray(keypoints)
+    if not np.issubdtype(arr.dtype, np.floating):
+        arr = arr.astype(float)  # float32 input stays float32 until the planes
     if arr.ndim != 3 or arr.shape[1] != NUM_KEYPOINTS or arr.shape[2] != channels:
         raise AnalysisError(
             f"{name} must have shape (frames, {NUM_KEYPOINTS}, {channels}), got {arr.shape}"
@@ -187,46 +189,68 @@ def visible_mask(keypoints: np.ndarray, visibility_threshold: float = 0.5) -> np
     return vis & np.isfinite(kp[..., 0]) & np.isfinite(kp[..., 1])
 
 
-def _with_derived(points: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Append mid_hip, mid_shoulder to (F, 33, D) points and (F, 33) validity."""
+def _planes(points: np.ndarray, valid: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """Coordinate planes [x, y(, z)], each (35, F), and validity (35, F) of the
+    33 keypoints followed by mid_hip and mid_shoulder.
+
+    One contiguous (points, frames) array per coordinate makes every step a
+    plain elementwise operation on whole rows (no reductions over a 2- or
+    3-long axis, no strided gathers), which numpy does fast.
+    """
     a = [KEYPOINT_INDEX[p] for _, p, _ in _DERIVED]
     b = [KEYPOINT_INDEX[q] for _, _, q in _DERIVED]
-    mid = 0.5 * (points[:, a] + points[:, b])
-    return (
-        np.concatenate([points, mid], axis=1),
-        np.concatenate([valid, valid[:, a] & valid[:, b]], axis=1),
-    )
+    planes = []
+    for d in range(points.shape[-1]):
+        c = np.ascontiguousarray(points[..., d].T, dtype=float)
+        planes.append(np.concatenate([c, 0.5 * (c[a] + c[b])], axis=0))
+    vt = valid.T
+    return planes, np.concatenate([vt, vt[a] & vt[b]], axis=0)
 
 
-def _joint_angles(p: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(F, 12) joint angles from extended points (F, P, D) and validity (F, P)."""
-    a, b, c = p[:, _J_ABC[:, 0]], p[:, _J_ABC[:, 1]], p[:, _J_ABC[:, 2]]
-    u, w = a - b, c - b
-    dot = np.einsum("fjd,fjd->fj", u, w)
-    if p.shape[-1] == 2:
-        cross = np.abs(u[..., 0] * w[..., 1] - u[..., 1] * w[..., 0])
+def _nonzero(parts: list[np.ndarray]) -> np.ndarray:
+    out = parts[0] != 0
+    for q in parts[1:]:
+        out |= q != 0
+    return out
+
+
+def _joint_angles(p: list[np.ndarray], v: np.ndarray) -> np.ndarray:
+    """(12, F) joint angles from coordinate planes and validity (see :func:`_planes`)."""
+    ia, ib, ic = _J_ABC[:, 0], _J_ABC[:, 1], _J_ABC[:, 2]
+    u = [q[ia] - q[ib] for q in p]
+    w = [q[ic] - q[ib] for q in p]
+    dot = u[0] * w[0] + u[1] * w[1]
+    if len(p) == 2:
+        cross = np.abs(u[0] * w[1] - u[1] * w[0])
     else:
-        cross = np.linalg.norm(np.cross(u, w), axis=-1)
+        dot += u[2] * w[2]
+        cross = np.sqrt(
+            (u[1] * w[2] - u[2] * w[1]) ** 2
+            + (u[2] * w[0] - u[0] * w[2]) ** 2
+            + (u[0] * w[1] - u[1] * w[0]) ** 2
+        )
     ang = np.degrees(np.arctan2(cross, dot))
-    ok = v[:, _J_ABC].all(axis=-1) & np.any(u != 0, axis=-1) & np.any(w != 0, axis=-1)
-    return np.where(ok, _J_OFFSET + _J_SIGN * ang, np.nan)
+    ok = v[ia] & v[ib] & v[ic] & _nonzero(u) & _nonzero(w)
+    return np.where(ok, _J_OFFSET[:, None] + _J_SIGN[:, None] * ang, np.nan)
 
 
-def _segment_angles(p: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(F, 13) signed 2D segment angles, counter-clockwise as seen, in (-180, 180]."""
-    d = p[:, _S_FROM_TO[:, 1]] - p[:, _S_FROM_TO[:, 0]]
-    ang = np.degrees(np.arctan2(-d[..., 1], d[..., 0])) + 0.0  # + 0.0 turns -0.0 into 0.0
-    ang = np.where(ang <= -180.0, 180.0, ang)
-    ok = v[:, _S_FROM_TO].all(axis=-1) & np.any(d != 0, axis=-1)
+def _segment_angles(p: list[np.ndarray], v: np.ndarray) -> np.ndarray:
+    """(13, F) signed 2D segment angles, counter-clockwise as seen, in (-180, 180]."""
+    i0, i1 = _S_FROM_TO[:, 0], _S_FROM_TO[:, 1]
+    dx, dy = p[0][i1] - p[0][i0], p[1][i1] - p[1][i0]
+    ang = np.degrees(np.arctan2(-dy, dx)) + 0.0  # + 0.0 turns -0.0 into 0.0
+    ang[ang <= -180.0] = 180.0
+    ok = v[i0] & v[i1] & _nonzero([dx, dy])
     return np.where(ok, ang, np.nan)
 
 
-def _trunk_lean(p: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """(F,) unsigned angle between mid_hip->mid_shoulder and up (-y), in [0, 180]."""
-    d = p[:, _TRUNK[1]] - p[:, _TRUNK[0]]
-    across = np.linalg.norm(np.delete(d, 1, axis=-1), axis=-1)  # every axis but y
-    lean = np.degrees(np.arctan2(across, -d[:, 1]))
-    ok = v[:, _TRUNK[0]] & v[:, _TRUNK[1]] & np.any(d != 0, axis=-1)
+def _trunk_lean(p: list[np.ndarray], v: np.ndarray) -> np.ndarray:
+    """(1, F) unsigned angle between mid_hip->mid_shoulder and up (-y), in [0, 180]."""
+    i0, i1 = _TRUNK
+    d = [q[i1 : i1 + 1] - q[i0 : i0 + 1] for q in p]
+    across = np.sqrt(sum(d[k] ** 2 for k in range(len(d)) if k != 1))  # every axis but y
+    lean = np.degrees(np.arctan2(across, -d[1]))
+    ok = v[i0 : i0 + 1] & v[i1 : i1 + 1] & _nonzero(d)
     return np.where(ok, lean, np.nan)
 
 
@@ -258,9 +282,9 @@ def compute_angles(
     """
     kp = _check_poses(keypoints, "keypoints", 3)
     valid = visible_mask(kp, visibility_threshold)
-    p2, v = _with_derived(kp[..., :2], valid)
+    p2, v = _planes(kp[..., :2], valid)
     with np.errstate(invalid="ignore"):
-        blocks = [_joint_angles(p2, v), _segment_angles(p2, v), _trunk_lean(p2, v)[:, None]]
+        blocks = [_joint_angles(p2, v), _segment_angles(p2, v), _trunk_lean(p2, v)]
         names = list(ANGLE_NAMES_2D)
         if world is not None:
             wd = _check_poses(world, "world", 3)
@@ -268,10 +292,11 @@ def compute_angles(
                 raise AnalysisError(
                     f"world has {wd.shape[0]} frames but keypoints have {kp.shape[0]}"
                 )
-            p3, v3 = _with_derived(wd, valid & np.isfinite(wd).all(axis=-1))
-            blocks += [_joint_angles(p3, v3), _trunk_lean(p3, v3)[:, None]]
+            finite = np.isfinite(wd[..., 0]) & np.isfinite(wd[..., 1]) & np.isfinite(wd[..., 2])
+            p3, v3 = _planes(wd, valid & finite)
+            blocks += [_joint_angles(p3, v3), _trunk_lean(p3, v3)]
             names += ANGLE_NAMES_3D
-    data = np.concatenate(blocks, axis=1)
+    data = np.concatenate(blocks, axis=0).T  # (frames, angles), float64
     index = pd.RangeIndex(kp.shape[0], name="frame")
     return pd.DataFrame(data, index=index, columns=names)
 
@@ -298,66 +323,102 @@ def unwrapped_for_ranges(df: pd.DataFrame) -> np.ndarray:
     return values
 
 
+def _count_sum(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ok = np.isfinite(v)
+    return ok.sum(axis=-2), np.where(ok, v, 0.0).sum(axis=-2)
+
+
 def _linear_stats(v: np.ndarray) -> np.ndarray:
-    """(columns, 4) min, max, max - min, mean over axis 0, NaN-aware."""
-    out = np.full((v.shape[1], 4), np.nan)
-    ok = np.isfinite(v).any(axis=0)
-    if ok.any():
-        w = v[:, ok]
-        lo, hi = np.nanmin(w, axis=0), np.nanmax(w, axis=0)
-        out[ok] = np.column_stack([lo, hi, hi - lo, np.nanmean(w, axis=0)])
-    return out
+    """(..., columns, 4) min, max, max - min, mean over the frames axis (-2) of
+    (..., frames, columns), ignoring NaN; NaN where a column has no value."""
+    ok = np.isfinite(v)
+    n, total = _count_sum(v)
+    lo = np.where(ok, v, np.inf).min(axis=-2, initial=np.inf)
+    hi = np.where(ok, v, -np.inf).max(axis=-2, initial=-np.inf)
+    seen = n > 0
+    lo, hi = np.where(seen, lo, np.nan), np.where(seen, hi, np.nan)
+    mean = np.where(seen, total / np.maximum(n, 1), np.nan)
+    return np.stack([lo, hi, hi - lo, mean], axis=-1)
 
 
 def _arc_stats(v: np.ndarray) -> np.ndarray:
-    """(columns, 4) min, max, range, mean of circular columns along their shortest arc.
+    """(..., columns, 4) min, max, range, mean of circular columns along their
+    shortest arc, over the frames axis (-2) of (..., frames, columns).
 
     The arc holding every value is the circle minus its largest empty gap; it
     starts at ``min`` (in (-180, 180]) and ends at ``max = min + range``, which
     may pass 180. ``mean`` is the mean of the values read along the arc.
     """
     w = wrap_deg(v)
-    n = np.isfinite(w).sum(axis=0)
-    out = np.full((w.shape[1], 4), np.nan)
-    ok = n > 0
-    if not ok.any():
-        return out
-    w, n = w[:, ok], n[ok]
-    srt = np.sort(w, axis=0)  # NaN last
-    first = srt[0]
-    last = np.take_along_axis(srt, (n - 1)[None, :], axis=0)[0]
+    n = np.isfinite(w).sum(axis=-2)
+    srt = np.sort(w, axis=-2)  # NaN last
+    first = srt[..., 0, :]
+    last = np.take_along_axis(srt, np.maximum(n - 1, 0)[..., None, :], axis=-2)[..., 0, :]
     wrap_gap = first + 360.0 - last
-    inner = np.diff(srt, axis=0)
-    inner = np.where(np.isnan(inner), -np.inf, inner)
-    if inner.shape[0]:
-        g = np.argmax(inner, axis=0)
-        inner_gap = np.take_along_axis(inner, g[None, :], axis=0)[0]
+    if srt.shape[-2] > 1:
+        inner = np.diff(srt, axis=-2)
+        inner = np.where(np.isnan(inner), -np.inf, inner)
+        g = np.argmax(inner, axis=-2)
+        inner_gap = np.take_along_axis(inner, g[..., None, :], axis=-2)[..., 0, :]
+        after = np.take_along_axis(srt, (g + 1)[..., None, :], axis=-2)[..., 0, :]
     else:
-        g, inner_gap = np.zeros(w.shape[1], dtype=int), np.full(w.shape[1], -np.inf)
+        inner_gap = np.full(first.shape, -np.inf)
+        after = first
     crosses = inner_gap > wrap_gap  # the largest gap lies inside (-180, 180]
-    after_gap = np.minimum(g + 1, srt.shape[0] - 1)[None, :]
-    lo = np.where(crosses, np.take_along_axis(srt, after_gap, axis=0)[0], first)
+    lo = np.where(crosses, after, first)
     rng = np.where(crosses, 360.0 - inner_gap, last - first)
-    along = np.where(w < lo, w + 360.0, w)
-    out[ok] = np.column_stack([lo, lo + rng, rng, np.nanmean(along, axis=0)])
-    return out
+    along = np.where(w < lo[..., None, :], w + 360.0, w)
+    _, total = _count_sum(along)
+    seen = n > 0
+    mean = np.where(seen, total / np.maximum(n, 1), np.nan)
+    lo, rng = np.where(seen, lo, np.nan), np.where(seen, rng, np.nan)
+    return np.stack([lo, lo + rng, rng, mean], axis=-1)
 
 
 def angle_stats(values: np.ndarray, circular: np.ndarray) -> np.ndarray:
-    """(columns, 4): min, max, range of motion, mean of each column of (frames, columns).
+    """Min, max, range of motion and mean of every column, over the frames.
 
-    Columns flagged in the bool ``circular`` mask are read along their shortest
-    arc (see :func:`summarise_angles`); NaN for a column with no value.
+    ``values`` is (frames, columns) or (spans, frames, columns) with NaN for
+    missing frames; returns (columns, 4) or (spans, columns, 4). Columns flagged
+    in the bool ``circular`` mask are read along their shortest arc (see
+    :func:`summarise_angles`); NaN for a column with no value.
     """
     v = np.asarray(values, dtype=float)
     circ = np.asarray(circular, dtype=bool)
-    out = np.full((v.shape[1], 4), np.nan)
-    if v.shape[0] == 0:
+    out = np.full((*v.shape[:-2], v.shape[-1], 4), np.nan)
+    if v.shape[-2] == 0:
         return out
     if (~circ).any():
-        out[~circ] = _linear_stats(v[:, ~circ])
+        out[..., ~circ, :] = _linear_stats(v[..., ~circ])
     if circ.any():
-        out[circ] = _arc_stats(v[:, circ])
+        out[..., circ, :] = _arc_stats(v[..., circ])
+    return out
+
+
+def span_stats(
+    values: np.ndarray, spans: np.ndarray, circular: np.ndarray, chunk: int = 2_000_000
+) -> np.ndarray:
+    """:func:`angle_stats` of many spans of frames at once: (R, columns, 4).
+
+    ``values`` is (frames, columns); ``spans`` (R, 2) first and last frame
+    (inclusive) of each span, which may overlap. The spans are gathered side by
+    side, padded with NaN to the longest, in chunks of about ``chunk`` values.
+    """
+    v = np.asarray(values, dtype=float)
+    sp = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
+    out = np.full((len(sp), v.shape[1], 4), np.nan)
+    if len(sp) == 0 or v.shape[0] == 0:
+        return out
+    length = sp[:, 1] - sp[:, 0] + 1
+    longest = int(length.max())
+    step = max(1, chunk // max(longest * v.shape[1], 1))
+    offsets = np.arange(longest)
+    for a in range(0, len(sp), step):
+        idx = sp[a : a + step, :1] + offsets  # (r, longest)
+        inside = offsets < length[a : a + step, None]
+        block = v[np.clip(idx, 0, v.shape[0] - 1)]  # (r, longest, columns)
+        block[~inside] = np.nan
+        out[a : a + step] = angle_stats(block, circular)
     return out
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analysis.angles import angle_stats, is_circular, unwrapped_for_ranges, wrap_deg
+from analysis.angles import is_circular, span_stats, unwrapped_for_ranges, wrap_deg
 from analysis.errors import AnalysisError
 from analysis.symmetry import bilateral_pairs, rep_spans, symmetry_index
 
@@ -111,12 +111,6 @@ def time_normalise(values: np.ndarray, bounds: np.ndarray, n_points: int = 101) 
     w = (pos - i0)[..., None]
     lo, hi = v[i0], v[i1]
     return np.where(w == 0, lo, lo + w * (hi - lo))
-
-
-def _span_stats(values: np.ndarray, bounds: np.ndarray, circ: np.ndarray) -> np.ndarray:
-    """(R, columns, 4): min, max, ROM, mean of each span's frames (NaN-aware;
-    segment angles along their shortest arc)."""
-    return np.stack([angle_stats(values[s : e + 1], circ) for s, e in bounds])
 
 
 def _nanmean0(x: np.ndarray) -> np.ndarray:
@@ -204,7 +198,7 @@ def compare_clips(
         values = unwrapped_for_ranges(df[names])
         bounds, stat_bounds = _bounds(len(df), reps, by)
         curves[key] = time_normalise(values, bounds, n_points)  # (R, P, C)
-        stats[key] = _span_stats(df[names].to_numpy(dtype=float), stat_bounds, circ)  # (R, C, 4)
+        stats[key] = span_stats(df[names].to_numpy(dtype=float), stat_bounds, circ)  # (R, C, 4)
         spans[key] = bounds
 
     # Curves, long by (clip, rep, percent).

@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import signal
+from scipy import ndimage, signal
 
 from analysis.angles import is_circular, unwrap_deg, wrap_deg
 from analysis.errors import AnalysisError
@@ -294,13 +294,11 @@ def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarra
 
     # Windows that run past either end or hold a gap are judged on their valid
     # samples only, one by one (vectorised over all such windows).
-    complete = np.zeros(x.shape, dtype=bool)
-    complete[h : f - h] = True
-    if not finite.all():
-        missing = np.concatenate(
-            [np.zeros((1, c), dtype=np.int32), np.cumsum(~finite, axis=0, dtype=np.int32)]
-        )
-        complete[h : f - h] &= missing[window:] == missing[:-window]
+    # A window is complete when no sample in it is missing and it stays inside
+    # the track (beyond the ends counts as missing).
+    complete = ~ndimage.maximum_filter1d(
+        (~finite).view(np.uint8), size=window, axis=0, mode="constant", cval=1
+    ).astype(bool)
     out &= finite & complete
     partial = finite & ~complete
     if partial.any():

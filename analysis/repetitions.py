@@ -193,13 +193,21 @@ def _valley_frames(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Frames of the lowest point just before each start and just after each end,
     looking at most half the repetition's length away and never past ``lo``/``hi``
-    (the neighbouring peaks). One short argmin per repetition."""
+    (the neighbouring peaks)."""
     reach = (end - start) // 2
     a = np.maximum(start - reach, lo)
     b = np.minimum(end + reach, hi)
-    before = np.array([i + int(np.argmin(x[i : j + 1])) for i, j in zip(a, start, strict=True)])
-    after = np.array([i + int(np.argmin(x[i : j + 1])) for i, j in zip(end, b, strict=True)])
-    return before.astype(np.int64), after.astype(np.int64)
+    return _argmin_spans(x, a, start), _argmin_spans(x, end, b)
+
+
+def _argmin_spans(x: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Index of the minimum of ``x[first[k] : last[k] + 1]`` for every k, at once."""
+    length = last - first + 1
+    offsets = np.arange(max(int(length.max()), 1))
+    idx = first[:, None] + offsets
+    inside = offsets < length[:, None]
+    vals = np.where(inside, x[np.clip(idx, 0, x.size - 1)], np.inf)
+    return (first + np.argmin(vals, axis=1)).astype(np.int64)
 
 
 def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:

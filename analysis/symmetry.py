@@ -26,7 +26,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from analysis.angles import angle_stats, circular_mask, is_circular, wrap_deg
+from analysis.angles import angle_stats, circular_mask, is_circular, span_stats, wrap_deg
 
 SYMMETRY_COLUMNS: tuple[str, ...] = (
     "rom_left", "rom_right", "si", "mean_diff", "mean_abs_diff", "si_reps",
@@ -109,9 +109,7 @@ def symmetry_per_repetition(angles: pd.DataFrame, repetitions: pd.DataFrame) -> 
     values = angles[cols].to_numpy(dtype=float)
     circ = circular_mask(cols)
     n = len(pairs)
-    roms = np.array(
-        [_roms(values[int(s) : int(e) + 1], circ) for s, e in rep_spans(repetitions)]
-    ).reshape(len(repetitions), 2 * n)
+    roms = span_stats(values, rep_spans(repetitions), circ)[:, :, 2]  # (reps, 2 * pairs)
     rom_l, rom_r = roms[:, :n], roms[:, n:]
     return pd.DataFrame(
         {
@@ -125,7 +123,9 @@ def symmetry_per_repetition(angles: pd.DataFrame, repetitions: pd.DataFrame) -> 
 
 
 def symmetry_summary(
-    angles: pd.DataFrame, repetitions: pd.DataFrame | None = None
+    angles: pd.DataFrame,
+    repetitions: pd.DataFrame | None = None,
+    per_repetition: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Symmetry of every pair over the clip.
 
@@ -134,7 +134,8 @@ def symmetry_summary(
     clip), ``si`` (percent, on those ROMs), ``mean_diff`` and ``mean_abs_diff``
     (mean of the per-frame ``L - R`` and of its magnitude, degrees, over frames
     where both sides are present), ``si_reps`` (mean of the per-repetition SI;
-    NaN without repetitions).
+    NaN without repetitions). ``per_repetition`` (from
+    :func:`symmetry_per_repetition`) saves recomputing it.
     """
     pairs = bilateral_pairs(angles.columns)
     index = pd.Index([p[0] for p in pairs], name="pair")
@@ -152,7 +153,9 @@ def symmetry_summary(
         mean_abs[has] = np.nanmean(np.abs(diff[:, has]), axis=0)
     si_reps = np.full(n, np.nan)
     if repetitions is not None and not repetitions.empty:
-        per_rep = symmetry_per_repetition(angles, repetitions)
+        per_rep = per_repetition
+        if per_rep is None:
+            per_rep = symmetry_per_repetition(angles, repetitions)
         si_reps = per_rep.groupby("pair", sort=False)["si"].mean().reindex(index).to_numpy()
     return pd.DataFrame(
         {

@@ -101,7 +101,7 @@ def path_length(positions: np.ndarray) -> np.ndarray:
     """Length of each keypoint's path, (frames, K, D) -> (K,); gaps add nothing."""
     if positions.shape[0] < 2:
         return np.zeros(positions.shape[1])
-    steps = np.linalg.norm(np.diff(positions, axis=0), axis=-1)
+    steps = np.sqrt(np.sum(np.diff(positions, axis=0) ** 2, axis=-1))
     return np.nansum(steps, axis=0)
 
 
@@ -148,8 +148,8 @@ def compute_trajectories(
         unit = "m"
     vel = derivative(pos, t)
     acc = derivative(vel, t)
-    speed = np.linalg.norm(vel, axis=-1)
-    accel = np.linalg.norm(acc, axis=-1)
+    speed = np.hypot(vel[..., 0], vel[..., 1])
+    accel = np.hypot(acc[..., 0], acc[..., 1])
 
     k = NUM_KEYPOINTS
     frames = pd.DataFrame(

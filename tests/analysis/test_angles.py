@@ -13,7 +13,9 @@ from analysis.angles import (
     ANGLE_NAMES_3D,
     JOINT_ANGLES,
     SEGMENT_ANGLES,
+    angle_stats,
     compute_angles,
+    span_stats,
     summarise_angles,
     unwrap_deg,
     wrap_deg,
@@ -273,19 +275,31 @@ def test_a_segment_swinging_through_180_has_its_real_range_of_motion() -> None:
 
 # ---------------------------------------------------------------- properties
 
-coord = st.floats(min_value=0.0, max_value=1000.0, allow_nan=False, allow_infinity=False)
-random_pose = st.lists(st.tuples(coord, coord), min_size=33, max_size=33).map(
-    lambda pts: np.concatenate([np.array(pts)[None], np.ones((1, 33, 1))], axis=-1)
+def _spread_pose(order: list[int], offsets: list[tuple[float, float]]) -> np.ndarray:
+    """33 keypoints on a ring of radius 400 px in a random order (so any keypoint may
+    sit next to any other), each nudged by up to 25 px: every angle can come out, and
+    no two points (nor the hip and shoulder midpoints) come closer than ~25 px."""
+    ring = np.radians(np.array(order) * 360 / 33)
+    kp = np.ones((1, 33, 3))
+    kp[0, :, 0] = 500 + 400 * np.cos(ring) + np.array([o[0] for o in offsets])
+    kp[0, :, 1] = 500 + 400 * np.sin(ring) + np.array([o[1] for o in offsets])
+    return kp
+
+
+nudge = st.floats(min_value=-25.0, max_value=25.0, allow_nan=False)
+random_pose = st.builds(
+    _spread_pose,
+    st.permutations(list(range(33))),
+    st.lists(st.tuples(nudge, nudge), min_size=33, max_size=33),
 )
 
 
 def _well_spread(kp: np.ndarray) -> bool:
-    """No two keypoints (nor hip/shoulder midpoints) closer than 5 px: angles are stable."""
+    """The hip and shoulder midpoints apart (they may land close on the ring)."""
     p = kp[0, :, :2]
-    d = np.linalg.norm(p[:, None] - p[None], axis=-1) + np.eye(33) * 1e9
-    mids = [0.5 * (p[K["left_hip"]] + p[K["right_hip"]]),
-            0.5 * (p[K["left_shoulder"]] + p[K["right_shoulder"]])]
-    return bool(d.min() > 5 and np.linalg.norm(mids[0] - mids[1]) > 5)
+    mid_hip = 0.5 * (p[K["left_hip"]] + p[K["right_hip"]])
+    mid_shoulder = 0.5 * (p[K["left_shoulder"]] + p[K["right_shoulder"]])
+    return bool(np.linalg.norm(mid_hip - mid_shoulder) > 5)
 
 
 def _turn(kp: np.ndarray, theta_deg: float, s: float, tx: float, ty: float) -> np.ndarray:
@@ -335,3 +349,16 @@ def test_2d_equals_3d_for_a_pose_in_the_image_plane(kp, px_per_m, depth) -> None
     two = list(JOINT_ANGLES) + ["trunk_lean"]
     three = [f"{n}_3d" for n in two]
     np.testing.assert_allclose(df[three].to_numpy(), df[two].to_numpy(), atol=1e-6)
+
+
+def test_statistics_of_many_spans_at_once_match_span_by_span() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.uniform(-180, 180, size=(200, 4))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[50:90, 1] = np.nan  # a span with no value at all in one column
+    circ = np.array([False, False, True, True])
+    spans = np.array([[0, 10], [5, 60], [55, 89], [120, 120], [100, 199]])  # overlapping
+    together = span_stats(values, spans, circ, chunk=500)  # several chunks
+    for r, (a, b) in enumerate(spans):
+        np.testing.assert_allclose(together[r], angle_stats(values[a : b + 1], circ))
+    assert np.isnan(together[2, 1]).all()
