@@ -11,8 +11,9 @@ Steps: probe the file (type by content, clear error for a bad file) -> sha256 of
 bytes (a file already analysed in the session is not analysed again: its clip id is
 returned) -> estimator, frames streamed, only the poses kept (memory grows with the
 number of poses, never with frames) -> each track analysed
-(:func:`analysis.track.analyse_track`; a photo gets its angles only) -> everything written
-in one transaction (:meth:`Store.write_clip_results`).
+(:func:`analysis.track.analyse_track`; a photo is one frame: angles, no time series) ->
+everything written in one transaction (:meth:`Store.write_clip_results`), each track
+analysed as it is written so that only one track's metrics are in memory at a time.
 
 The clip row is created first (status ``running``), so the dashboard can show it. An
 error marks it ``failed`` with the reason and is raised as
@@ -60,7 +61,9 @@ class PipelineSettings:
     Attributes
     ----------
     max_people
-        Most people the estimator follows in a clip (or finds in a photo).
+        Most people the estimator follows in a clip (or finds in a photo). When a
+        ready ``estimator`` is passed to :func:`run_file`, its own limit applies (and is
+        what the clip records).
     clean
         Clean-up of the angle signals (outliers, gaps, low-pass), see
         :class:`analysis.filtering.CleanSettings`.
@@ -169,15 +172,16 @@ class TrackCollector:
         for person in frame_poses.people:
             tid = int(person.track_id)
             self._positions.setdefault(tid, []).append(position)
+            # copies: a person's arrays may be views into the model's larger buffers
             self._keypoints.setdefault(tid, []).append(
-                np.asarray(person.keypoints, dtype=np.float32)
+                np.array(person.keypoints, dtype=np.float32)
             )
             world = person.world
             if world is None:
                 world = np.full((NUM_KEYPOINTS, 3), np.nan)
-            self._world.setdefault(tid, []).append(np.asarray(world, dtype=np.float32))
+            self._world.setdefault(tid, []).append(np.array(world, dtype=np.float32))
             self._scores.setdefault(tid, []).append(float(person.score))
-            self._boxes.setdefault(tid, []).append(np.asarray(person.bbox, dtype=np.float32))
+            self._boxes.setdefault(tid, []).append(np.array(person.bbox, dtype=np.float32))
 
     @property
     def frames_read(self) -> int:
@@ -219,14 +223,6 @@ class TrackCollector:
         )
 
 
-@dataclass(frozen=True)
-class PhotoAnalysis:
-    """What a photo gives: its angles (one frame; no time series, so no clean-up)."""
-
-    angles_raw: Any
-    angles: Any
-
-
 def analyse_poses(
     poses: TrackPoses,
     kind: str,
@@ -234,23 +230,15 @@ def analyse_poses(
     settings: PipelineSettings,
     height_m: float | None = None,
 ) -> Any:
-    """The analysis of one track: :class:`analysis.track.TrackAnalysis` for a clip,
-    :class:`PhotoAnalysis` for a photo."""
-    from analysis.angles import compute_angles
+    """:func:`analysis.track.analyse_track` of one track. A photo is one frame at time 0
+    with frame rate 0: its angles, with ROMs of 0 and no repetitions."""
     from analysis.track import analyse_track
 
-    if kind == "photo":
-        angles = compute_angles(
-            poses.keypoints,
-            poses.world,
-            visibility_threshold=settings.clean.visibility_threshold,
-        )
-        return PhotoAnalysis(angles_raw=angles, angles=angles.copy())
     return analyse_track(
         poses.keypoints,
         poses.world,
         poses.times,
-        fps,
+        fps if kind == "video" else 0.0,
         settings.clean,
         height_m=height_m,
     )
@@ -391,15 +379,14 @@ def run_file(
         height=info.height,
         frame_count=info.frame_count,
         duration_s=duration,
-        settings={**settings.to_dict(), "height_m": height_m},
+        settings=_recorded_settings(settings, estimator, height_m),
     )
     if not created:
         return FileOutcome(clip.id, reused=True)
 
     try:
         if copy_to is not None and not stored_path.exists():
-            stored_path.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, stored_path)
+            _keep_copy(source, stored_path)
         store.set_clip_status(clip.id, "running")
         collector = _estimate(source, settings, estimator, info.frame_count, progress, cancel)
         if cancel is not None and cancel.is_set():
@@ -432,6 +419,30 @@ def run_file(
         store.mark_failed(clip.id, f"{type(error).__name__}: {error}")
         raise
     return FileOutcome(clip.id, reused=False)
+
+
+def _keep_copy(source: Path, target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.part")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    except OSError as error:
+        raise AnalysisError(
+            f"Cannot keep a copy of {source.name} in {target.parent}: {error.strerror or error}"
+        ) from error
+
+
+def _recorded_settings(
+    settings: PipelineSettings, estimator: Any, height_m: float | None
+) -> dict[str, Any]:
+    """What the clip is analysed with: a reused estimator's own people limit wins."""
+    recorded = settings.to_dict()
+    max_people = getattr(estimator, "max_people", None)
+    if max_people is not None:
+        recorded["estimator"]["max_people"] = int(max_people)
+    recorded["height_m"] = height_m
+    return recorded
 
 
 def _estimate(

@@ -189,3 +189,15 @@ def test_tracks_are_dense_from_first_to_last_sighting() -> None:
     assert track.times.tolist() == pytest.approx([2 / 30, 3 / 30, 4 / 30])
     assert collector.track(0).keypoints[:, 0, 0].tolist() == [100, 101, 102, 103, 104, 105]
     assert (collector.frames_read, collector.track_ids) == (6, [0, 7])
+
+
+def test_a_stored_photo_reads_back_as_its_track_analysis(
+    store: Store, media_dir: Path, estimator: PoseEstimator
+) -> None:
+    clip_id = analyse_file(store, media_dir / "images" / "golf.jpg", "Anna", "Golf",
+                           estimator=estimator, copy_to=store.url.split("///")[1] + ".media")
+    clip = store.get_clip(clip_id)
+    assert Path(clip.stored_path).read_bytes() == (media_dir / "images" / "golf.jpg").read_bytes()
+    analysis = store.read_analysis(clip_id, clip.athlete_track)
+    assert analysis.fps == 0.0 and len(analysis.angles) == 1
+    assert analysis.summary["rom"].dropna().eq(0).all()
