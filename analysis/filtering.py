@@ -421,12 +421,21 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: int = 4) -
         x = x[:, None]
     out = x.copy()
     sos = butterworth_sos(fps, cutoff_hz, order)
-    col, start, stop = contiguous_runs(np.isfinite(x))
+    zi = signal.sosfilt_zi(sos)  # (sections, 2): steady state for a unit step
+    finite = np.isfinite(x)
+    whole = finite.all(axis=0)  # columns with no gap: one block, one pass
+    if whole.any() and x.shape[0] > _padlen(sos):
+        out[:, whole] = _filtfilt_block(x[:, whole], sos, zi)
+    gappy = np.flatnonzero(~whole)
+    if gappy.size == 0:
+        return out[:, 0] if squeeze else out
+    col, start, stop = contiguous_runs(finite[:, gappy])
+    col = gappy[col]
     keep = stop - start > _padlen(sos)
     col, start, stop = col[keep], start[keep], stop[keep]
     # Columns sharing a run (same start and stop: x and y of a keypoint, angles
-    # of keypoints seen together) go through sosfiltfilt together when that is
-    # a big enough block; the many small leftovers are batched.
+    # of keypoints seen together) are filtered together as one block when that
+    # is big enough; the many small leftovers are batched.
     key = start.astype(np.int64) * (x.shape[0] + 1) + stop
     _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
     big = counts[inverse] * (stop - start) >= _DIRECT_SAMPLES
@@ -437,16 +446,29 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: int = 4) -
         for cols, a, b in zip(
             np.split(bc, bounds), bs[np.r_[0, bounds]], be[np.r_[0, bounds]], strict=True
         ):
-            out[a:b, cols] = signal.sosfiltfilt(sos, x[a:b, cols], axis=0)
+            out[a:b, cols] = _filtfilt_block(x[a:b, cols], sos, zi)
     if (~big).any():
-        _filtfilt_runs(x, out, sos, col[~big], start[~big], stop[~big])
+        _filtfilt_runs(x, out, sos, zi, col[~big], start[~big], stop[~big])
     return out[:, 0] if squeeze else out
+
+
+def _filtfilt_block(x: np.ndarray, sos: np.ndarray, zi: np.ndarray) -> np.ndarray:
+    """``scipy.signal.sosfiltfilt(sos, x, axis=0)`` (odd padding, default length)
+    for a (frames, columns) block, with the steady-state ``zi`` computed once."""
+    pad = _padlen(sos)
+    ext = np.concatenate(
+        [2 * x[:1] - x[pad:0:-1], x, 2 * x[-1:] - x[-2 : -pad - 2 : -1]], axis=0
+    )
+    y, _ = signal.sosfilt(sos, ext, axis=0, zi=zi[:, :, None] * ext[0])
+    y, _ = signal.sosfilt(sos, y[::-1], axis=0, zi=zi[:, :, None] * y[-1])
+    return y[::-1][pad:-pad]
 
 
 def _filtfilt_runs(
     x: np.ndarray,
     out: np.ndarray,
     sos: np.ndarray,
+    zi: np.ndarray,
     col: np.ndarray,
     start: np.ndarray,
     stop: np.ndarray,
@@ -461,7 +483,6 @@ def _filtfilt_runs(
     (powers of two) so the matrix wastes at most half its rows.
     """
     pad = _padlen(sos)
-    zi = signal.sosfilt_zi(sos)  # (sections, 2), steady state for a unit step
     length = stop - start
     bucket = np.ceil(np.log2(length)).astype(int)
     for bk in np.unique(bucket):

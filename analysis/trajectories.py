@@ -83,11 +83,14 @@ def check_times(times: np.ndarray | None, n_frames: int, fps: float) -> np.ndarr
 
 
 def keypoint_positions(keypoints: np.ndarray, visibility_threshold: float = 0.5) -> np.ndarray:
-    """(frames, 33, 2) x, y in pixels, NaN where the keypoint is not visible enough."""
-    kp = np.asarray(keypoints, dtype=float)
+    """(frames, 33, 2) x, y in pixels (float64), NaN where the keypoint is not
+    visible enough."""
+    kp = np.asarray(keypoints)
     if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
         raise AnalysisError(f"keypoints must have shape (frames, 33, 3), got {kp.shape}")
-    return np.where(visible_mask(kp, visibility_threshold)[..., None], kp[..., :2], np.nan)
+    pos = kp[..., :2].astype(float)
+    pos[~visible_mask(kp, visibility_threshold)] = np.nan
+    return pos
 
 
 def derivative(values: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -152,18 +155,21 @@ def compute_trajectories(
     accel = np.hypot(acc[..., 0], acc[..., 1])
 
     k = NUM_KEYPOINTS
-    frames = pd.DataFrame(
-        {
-            "frame": np.repeat(np.arange(f), k),
-            "time_s": np.repeat(t, k),
-            "keypoint": pd.Categorical.from_codes(
-                np.tile(np.arange(k), f), categories=list(KEYPOINT_NAMES)
-            ),
-            "x": pos[..., 0].reshape(-1),
-            "y": pos[..., 1].reshape(-1),
-            "speed": speed.reshape(-1),
-            "acceleration": accel.reshape(-1),
-        }
+    # One float block built in place (pandas would otherwise copy columns together).
+    block = np.empty((f * k, 5))
+    block[:, 0] = np.repeat(t, k)
+    block[:, 1] = pos[..., 0].reshape(-1)
+    block[:, 2] = pos[..., 1].reshape(-1)
+    block[:, 3] = speed.reshape(-1)
+    block[:, 4] = accel.reshape(-1)
+    frames = pd.DataFrame(block, columns=["time_s", "x", "y", "speed", "acceleration"], copy=False)
+    frames.insert(0, "frame", np.repeat(np.arange(f, dtype=np.int64), k))
+    frames.insert(
+        2,
+        "keypoint",
+        pd.Categorical.from_codes(
+            np.tile(np.arange(k, dtype=np.int8), f), categories=list(KEYPOINT_NAMES)
+        ),
     )
     summary = pd.DataFrame(
         {

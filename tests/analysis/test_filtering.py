@@ -82,6 +82,7 @@ def test_each_run_is_filtered_exactly_as_sosfiltfilt_would() -> None:
     x = np.cumsum(rng.normal(size=(900, 5)), axis=0)
     x[rng.random(x.shape) < 0.02] = np.nan
     x[:, 4] = x[:, 3]  # two columns sharing their runs
+    x = np.c_[x, np.cumsum(rng.normal(size=900))]  # and one without a gap
     sos = butterworth_sos(FPS, 6.0, 4)
     expected = x.copy()
     for c in range(x.shape[1]):
