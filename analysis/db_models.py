@@ -7,9 +7,9 @@ in the database itself, so a bulk delete needs no ORM loading)::
                                                    1--n metrics (per-frame and per-track tables)
 
 Per-frame data is not stored one row per keypoint: a track's poses and each of its
-metric tables are stored as compressed Parquet blobs, in chunks of consecutive frames
-(``frame_start <= position < frame_stop``, positions counted from the track's first
-frame). A 10-minute, 30 fps clip with 3 people is then a few hundred rows.
+metric tables are stored as compressed Parquet blobs (zstd), in chunks of consecutive
+frames (clip frames ``frame_start <= frame < frame_stop``). A 10-minute, 30 fps clip with
+3 people is about 150 rows and 40 MB. The encoding is in :mod:`analysis.store`.
 """
 
 from __future__ import annotations
@@ -154,10 +154,11 @@ class Track(Base):
 
 
 class PoseChunk(Base):
-    """Poses of one track for frame positions [frame_start, frame_stop), as Parquet bytes.
+    """Poses of one track for clip frames [frame_start, frame_stop), as Parquet bytes.
 
     Columns: frame (clip frame index), time_s, present, score, bbox_x/y/w/h (px), then
-    ``<keypoint>_x, _y, _v`` (px, visibility) and ``<keypoint>_wx, _wy, _wz`` (m).
+    ``<keypoint>_x, _y, _v`` (px, visibility) and ``<keypoint>_wx, _wy, _wz`` (m), the
+    last ones in fixed point (0.01 px, 0.001, 0.1 mm).
     """
 
     __tablename__ = "poses"
@@ -174,8 +175,9 @@ class PoseChunk(Base):
 class MetricChunk(Base):
     """One metric table of one track (``kind``: angles, angles_raw, summary, ...) as Parquet.
 
-    Per-frame tables are split in chunks of frame positions [frame_start, frame_stop);
-    per-track tables (summary, symmetry, repetitions) are one chunk with NULL bounds.
+    Per-frame tables are split in chunks of clip frames [frame_start, frame_stop), with a
+    ``timeline`` kind (track position -> frame, time_s) chunked alike; per-track tables
+    (summary, symmetry, repetitions...) are one chunk with NULL bounds.
     """
 
     __tablename__ = "metrics"

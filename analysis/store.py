@@ -15,6 +15,12 @@ One clip's results are written in one transaction (:meth:`Store.write_clip_resul
 error part-way leaves no track, pose or metric row, and the clip is marked failed with the
 reason in a second, small transaction. Database trouble (locked, unreachable, not a
 database) raises :class:`~analysis.errors.AnalysisError` with a one-line message.
+
+Storage: a track's poses and each per-frame table of its analysis are zstd Parquet blobs
+in chunks of CHUNK_FRAMES frames (a frame range is read without decoding the rest); poses
+in fixed point (0.01 px, visibility 0.001, 0.1 mm), per-frame metrics as float32 with a
+15-bit mantissa (0.003 degree at 180 degrees), everything per track (summary, symmetry,
+repetitions) and all times at full precision. Tables read back in one query.
 """
 
 from __future__ import annotations
@@ -1453,6 +1459,7 @@ class Store:
         out = pd.DataFrame([tuple(r) for r in rows], columns=columns)
         for column in ("session_id", "clip_id", "frame_count", "n_tracks", "athlete_track"):
             out[column] = out[column].astype("Int64")
+        out.loc[out["clip_id"].isna(), "n_tracks"] = pd.NA
         return out
 
     @_guarded
