@@ -272,7 +272,11 @@ def _make_engine(url: str, timeout_s: float) -> Engine:
 
 
 def _describe(url: str) -> str:
-    parsed = make_url(url)
+    """The database as shown to a user: the SQLite file, or the URL without its password."""
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        return repr(url.split("@")[-1])
     if parsed.get_backend_name() == "sqlite":
         return parsed.database or ":memory:"
     return parsed.render_as_string(hide_password=True)
@@ -610,7 +614,9 @@ class Store:
         try:
             self._engine = _make_engine(self.url, timeout_s)
         except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as error:
-            raise AnalysisError(f"Cannot use the database URL {self.url!r}: {error}") from error
+            raise AnalysisError(
+                f"Cannot use the database URL {_describe(self.url)}: {_first_line(error)}"
+            ) from error
         except OSError as error:
             raise AnalysisError(
                 f"Cannot create the database folder for {self.url}: {error.strerror}"
