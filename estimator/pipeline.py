@@ -38,15 +38,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from estimator.detector import Detection, PoseDetector
+from estimator.detector import Detection, PoseDetector, inside_tile, tile_regions
 from estimator.landmarks import MIN_PRESENCE, NUM_BODY, LandmarkModel, PoseLandmarks
-from estimator.roi import Roi, normalize_radians, roi_from_auxiliary, roi_from_detection
+from estimator.roi import (
+    Roi,
+    normalize_radians,
+    roi_from_auxiliary,
+    roi_from_detection,
+    roi_iou,
+)
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
 from estimator.video import Frame, iter_frames, media_kind, probe
 
 DEFAULT_MAX_PEOPLE = 4
-DEFAULT_DETECT_EVERY = 12
+DEFAULT_DETECT_EVERY = 1
 #: Keypoints count as visible for the box at this visibility.
 BOX_VISIBILITY = 0.5
 #: Two poses are the same person when their median keypoint distance is below
@@ -55,11 +61,16 @@ DUPLICATE_DISTANCE = 0.08
 #: A detection is someone already tracked when its hip centre lies within this
 #: fraction of a tracked ROI's side from that person's hip centre.
 TRACKED_DISTANCE = 0.2
+#: A detection whose ROI overlaps a followed person's ROI more than this is that person.
+TRACKED_ROI_IOU = 0.3
+#: People followed for this many frames or fewer are newcomers (see ``_Session.step``).
+YOUNG_FRAMES = 3
 #: A lost person is searched for in a square this many times their last ROI's side.
 RECOVER_REGION = 1.5
 #: Fewest visible keypoints inside the image for a person to be followed.
 MIN_KEYPOINTS_IN_FRAME = 8
-#: A pose found by guessing a lost person's ROI (moved, turned) must be this confident.
+#: A pose found by guessing a lost person's ROI (moved, turned), or a newcomer's first
+#: pose, must be this confident.
 SEARCH_PRESENCE = 0.8
 #: Photos: a pose less confident than this, mostly inside a more confident
 #: person's box, is a second, garbled reading of that person and is dropped.
@@ -106,9 +117,19 @@ def box_inside(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
-    """True when two poses lie on the same person (two ROIs converged on one body)."""
+    """True when two poses lie on the same person (two ROIs converged on one body).
+
+    Either their keypoints coincide (median distance below
+    :data:`DUPLICATE_DISTANCE` of the ROI side), or their hip centres do (a
+    tenth of that) at the same scale -- one of the two readings may be garbled.
+    """
+    size = 0.5 * (a.roi.size + b.roi.size)
     dist = np.hypot(*(a.landmarks[:NUM_BODY, :2] - b.landmarks[:NUM_BODY, :2]).T)
-    return float(np.median(dist)) < DUPLICATE_DISTANCE * 0.5 * (a.roi.size + b.roi.size)
+    if float(np.median(dist)) < DUPLICATE_DISTANCE * size:
+        return True
+    hips = float(np.hypot(*(a.auxiliary[0] - b.auxiliary[0])))
+    ratio = a.roi.size / b.roi.size
+    return hips < 0.1 * size and 0.75 < ratio < 1.0 / 0.75
 
 
 def remove_duplicates(poses: list[PoseLandmarks], order: Iterable[int]) -> list[int]:
@@ -160,6 +181,7 @@ class _Missing:
 
     roi: Roi
     time: float
+    frames: int = 0  # frames since the loss
 
 
 def _region_around(roi: Roi, factor: float, width: int, height: int) -> tuple[int, int, int, int]:
@@ -279,6 +301,7 @@ class _Session:
         self.tracked: list[_Tracked] = []
         self.missing: list[_Missing] = []
         self.since_detect = 0
+        self.scan = 0  # next region of the frame the cadence detector looks at
         self.tracker = Tracker(max_age_s=estimator.max_track_age_s)
         self.alias: dict[int, int] = {}  # tracker id -> public id
         self.last_tracker_id = -1
@@ -286,16 +309,21 @@ class _Session:
     def _room(self) -> bool:
         return len(self.tracked) < self.est.max_people
 
-    def _is_tracked(self, hip: np.ndarray, width: int, height: int,
+    def _is_tracked(self, detection: Detection, width: int, height: int,
                     skip: _Tracked | None = None) -> bool:
-        """True when a detection's hip centre (2,) falls on someone already tracked.
+        """True when a detection falls on someone already followed.
 
-        "On" means within the tracked person's box (visible keypoints, grown by
-        a tenth of its height) or near their hip centre.
+        That is: its hip centre lies within the followed person's box (visible
+        keypoints, grown by a tenth of its height) or near their hip centre, or
+        its ROI overlaps theirs by more than :data:`TRACKED_ROI_IOU`.
         """
+        hip = detection.keypoints[0]
+        roi = roi_from_detection(detection.keypoints)
         for t in self.tracked:
             if t is skip:
                 continue
+            if roi_iou(roi, t.roi) > TRACKED_ROI_IOU:
+                return True
             if t.pose is None:
                 centre = np.array([t.roi.cx, t.roi.cy])
             else:
@@ -307,6 +335,14 @@ class _Session:
             if np.hypot(*(hip - centre)) < TRACKED_DISTANCE * t.roi.size:
                 return True
         return False
+
+    def _add(self, detections: list[Detection], width: int, height: int) -> None:
+        """Follow the detected people not followed yet, best first, while there is room."""
+        for detection in detections:
+            if not self._room():
+                break
+            if not self._is_tracked(detection, width, height):
+                self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
 
     def _detect_near(self, image: np.ndarray, roi: Roi,
                      skip: _Tracked | None = None) -> Detection | None:
@@ -321,7 +357,7 @@ class _Session:
         for detection in self.est.detector.detect(image, region):
             hip = detection.keypoints[0]
             dist = float(np.hypot(hip[0] - roi.cx, hip[1] - roi.cy))
-            if dist < best_dist and not self._is_tracked(hip, width, height, skip):
+            if dist < best_dist and not self._is_tracked(detection, width, height, skip):
                 best, best_dist = detection, dist
         return best
 
@@ -351,6 +387,8 @@ class _Session:
             pose = est.landmarker(image, roi_from_detection(detection.keypoints))
             if pose.score >= est.min_presence and in_frame(pose, width, height):
                 return pose
+        if not (0 <= guess.cx < width and 0 <= guess.cy < height):
+            return None  # walking out of the picture: no turn will bring them back
         spin = 1.0 if t.previous is None or normalize_radians(
             t.roi.rotation - t.previous.rotation) >= 0 else -1.0
         for step in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
@@ -368,31 +406,43 @@ class _Session:
         self.missing = [m for m in self.missing
                         if frame.time - m.time <= est.max_track_age_s]
 
-        # 1. Find people: whole frame when nobody is followed or on the cadence...
-        if not self.tracked or (self._room() and self.since_detect >= est.detect_every):
-            for detection in est.detector.detect_tiled(image, max_levels=1):
-                if not self._room():
-                    break
-                if not self._is_tracked(detection.keypoints[0], width, height):
-                    self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
-            self.since_detect = 0
-        else:
-            self.since_detect += 1
-        # ... and close to where someone was recently lost.
+        # 1. Find people: first close to where someone was recently lost (on the
+        #    first frames after the loss, then every few frames)...
         for missing in list(self.missing):
-            if not self._room():
-                break
+            missing.frames += 1
+            if not self._room() or (missing.frames > 3 and missing.frames % 4):
+                continue
             detection = self._detect_near(image, missing.roi)
             if detection is not None:
                 self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
                 self.missing.remove(missing)
+        # ... then everywhere when nobody is followed, or one region at a time on
+        #    the cadence (each tile in turn, then the whole frame).
+        if not self.tracked:
+            self._add(est.detector.detect_tiled(image, max_levels=1), width, height)
+            self.since_detect = 0
+        elif self._room() and self.since_detect + 1 >= est.detect_every:
+            regions: list[tuple[int, int, int, int] | None] = list(
+                tile_regions(width, height, max_levels=1))
+            if not regions or regions[0][2] < min(width, height):
+                regions.append(None)  # tiles shorter than the frame: the whole frame too
+            region = regions[self.scan % len(regions)]
+            self.scan += 1
+            found = est.detector.detect(image, region)
+            if region is not None:
+                found = [d for d in found if inside_tile(d, region, width, height)]
+            self._add(found, width, height)
+            self.since_detect = 0
+        else:
+            self.since_detect += 1
 
         # 2. Landmarks in each ROI; a followed person whose pose vanished is searched
         #    for at once (fast motion or a fast turn leaves the ROI behind).
         alive: list[_Tracked] = []
         for t in self.tracked:
             pose: PoseLandmarks | None = est.landmarker(image, t.roi)
-            if pose.score < est.min_presence or not in_frame(pose, width, height):
+            wanted = est.min_presence if t.frames else max(est.min_presence, SEARCH_PRESENCE)
+            if pose.score < wanted or not in_frame(pose, width, height):
                 pose = self._search(image, t) if t.frames > 0 else None
                 if pose is None:
                     if t.frames > 0:
@@ -402,9 +452,18 @@ class _Session:
             alive.append(t)
 
         # 3. Two ROIs that converged on one person: keep the longest-followed one.
+        #    A newcomer mostly inside the box of someone followed for a while is
+        #    a second reading of that person.
         order = sorted(range(len(alive)), key=lambda i: (-alive[i].frames, -alive[i].pose.score))
         kept = set(remove_duplicates([t.pose for t in alive], order))
-        self.tracked = [t for i, t in enumerate(alive) if i in kept]
+        alive = [t for i, t in enumerate(alive) if i in kept]
+        boxes = [person_box(t.pose.keypoints, width, height) for t in alive]
+        self.tracked = [
+            t for t, box in zip(alive, boxes, strict=True)
+            if t.frames > YOUNG_FRAMES or not any(
+                o.frames > YOUNG_FRAMES and box_inside(box, b) > 0.5
+                for o, b in zip(alive, boxes, strict=True))
+        ]
 
         # 4. Identities.
         poses = [t.pose for t in self.tracked]
