@@ -324,6 +324,26 @@ def match(people: list[PersonRecord], mp: np.ndarray) -> PersonRecord | None:
     return best if best_d <= SAME_PERSON else None
 
 
+def mediapipe_jumps(mp: list[np.ndarray | None]) -> list[int]:
+    """Frames where MediaPipe's person is somebody else than on its previous frame with one.
+
+    Judged on MediaPipe's own landmarks, not on our tracks: its hip centre moved
+    more than SAME_PERSON of its skeleton's height (extent of its 33 y values)
+    since the last frame it had a person (frames it lost in between are skipped).
+    """
+    jumps = []
+    prev = None
+    for i, kp in enumerate(mp):
+        if kp is None:
+            continue
+        if prev is not None:
+            h = max(float(np.ptp(prev[:, 1])), 1.0)
+            if np.linalg.norm(hip_centre(kp) - hip_centre(prev)) / h > SAME_PERSON:
+                jumps.append(i)
+        prev = kp
+    return jumps
+
+
 def compare(ours: list[list[PersonRecord]], mp: list[np.ndarray | None]) -> dict:
     """Distances between our landmarks and MediaPipe's, per keypoint, in box heights.
 
@@ -357,11 +377,7 @@ def compare(ours: list[list[PersonRecord]], mp: list[np.ndarray | None]) -> dict
         "mediapipe_lost_frames": sum(1 for m in mp[:n] if m is None),
         "matched_frames": len(rows),
     }
-    # Person switches: consecutive followed frames (gaps skipped) with a different track id.
-    ids = [(i, t) for i, t in enumerate(followed) if t is not None]
-    switches = [i for (_, a), (i, b) in zip(ids, ids[1:], strict=False) if a != b]
-    result["mediapipe_switches"] = len(switches)
-    result["mediapipe_switch_frames"] = switches
+    result["mediapipe_jump_frames"] = mediapipe_jumps(mp[:n])
     result["mediapipe_followed_tracks"] = dict(
         sorted(Counter(t for t in followed if t is not None).items())
     )
@@ -587,8 +603,9 @@ def main(argv: list[str] | None = None) -> int:
         cmp_single = compare(kept["single"], mp)
         figures["landmarks_vs_mediapipe"] = {"multi": cmp_multi, "single": cmp_single}
         print(f"  MediaPipe lost the person on {cmp_multi['mediapipe_lost_frames']}/"
-              f"{cmp_multi['frames']} frames and switched person {cmp_multi['mediapipe_switches']}"
-              f" time(s) (frames {cmp_multi['mediapipe_switch_frames']}); it followed our tracks "
+              f"{cmp_multi['frames']} frames and jumped to another person "
+              f"{len(cmp_multi['mediapipe_jump_frames'])} time(s) (frames "
+              f"{cmp_multi['mediapipe_jump_frames']}); it followed our tracks "
               f"{cmp_multi['mediapipe_followed_tracks']} (frame counts)")
         print("\nour landmarks vs MediaPipe's (same person: hip centres within "
               f"{SAME_PERSON} box heights; distance / our box height)")
