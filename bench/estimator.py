@@ -208,12 +208,24 @@ def _stretches(indices: list[int]) -> list[tuple[int, int]]:
     return out
 
 
+def distinct_people(people: list[PersonRecord]) -> int:
+    """How many different people: two skeletons whose hip centres lie within SAME_PERSON of
+    the larger box height are one person tracked twice."""
+    centres: list[tuple[np.ndarray, float]] = []
+    for p in people:
+        c, h = hip_centre(p.keypoints), float(p.bbox[3])
+        if all(np.linalg.norm(c - c2) > SAME_PERSON * max(h, h2, 1.0) for c2, h2 in centres):
+            centres.append((c, h))
+    return len(centres)
+
+
 def track_stats(frames: list[list[PersonRecord]], view: range | None) -> dict:
     """Tracking of two people: presence on the frames both are in view, and identities.
 
     ``view`` is the frames where both people are in view (``both_in_view``); when
     the clip is not annotated, every frame counts. On those frames a frame is
-    "both tracked" when we have at least two people in it (the judged figure),
+    "both tracked" when we have at least two different people in it (the judged
+    figure; a person tracked twice counts once, see ``distinct_people``),
     and "both main ids" when the two track ids seen most over the clip are both
     in it, so an identity change also counts against that second figure.
     """
@@ -221,7 +233,7 @@ def track_stats(frames: list[list[PersonRecord]], view: range | None) -> dict:
     main = [tid for tid, _ in seen.most_common(2)]
     n = len(frames)
     view_frames = [i for i in (view if view is not None else range(n)) if i < n]
-    both = [i for i in view_frames if len(frames[i]) >= 2]
+    both = [i for i in view_frames if distinct_people(frames[i]) >= 2]
     both_main = [
         i for i in view_frames
         if len(main) == 2 and set(main) <= {p.track_id for p in frames[i]}
@@ -240,6 +252,9 @@ def track_stats(frames: list[list[PersonRecord]], view: range | None) -> dict:
         "both_main_ids_fraction": len(both_main) / m if m else 0.0,
         "not_both_tracked_stretches": _stretches(missed),
         "frames_with_2_or_more": sum(1 for people in frames if len(people) >= 2),
+        "frames_with_duplicates": [
+            i for i, people in enumerate(frames) if distinct_people(people) < len(people)
+        ],
         "frames_with_nobody": sum(1 for people in frames if not people),
     }
 
@@ -412,6 +427,13 @@ def compare(ours: list[list[PersonRecord]], mp: list[np.ndarray | None]) -> dict
 # --------------------------------------------------------------------------- output
 
 
+def _short(frames: list[int]) -> str:
+    """Frame numbers as stretches, e.g. '(12-14, 30)', or '' when none."""
+    if not frames:
+        return ""
+    return "(" + ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in _stretches(frames)) + ")"
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -569,7 +591,9 @@ def main(argv: list[str] | None = None) -> int:
                      for a, b in ours_m["not_both_tracked_stretches"])
     print(f"    not both tracked on frames: {gaps or 'none'}")
     print(f"    whole clip: {ours_m['frames_with_2_or_more']}/{n_frames} frames with >= 2 people,"
-          f" {ours_m['frames_with_nobody']} with nobody; {ours_m['distinct_track_ids']} distinct "
+          f" {ours_m['frames_with_nobody']} with nobody, "
+          f"{len(ours_m['frames_with_duplicates'])} with a person tracked twice "
+          f"{_short(ours_m['frames_with_duplicates'])}; {ours_m['distinct_track_ids']} distinct "
           f"track ids (frames per id {ours_m['frames_per_track']})")
 
     mp_fig = None
