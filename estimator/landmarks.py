@@ -6,7 +6,8 @@ Done as MediaPipe's ``pose_landmark_by_roi_cpu`` graph does it:
 - outputs (checked by name and shape): landmarks (1, 195) = 39 x (x, y, z,
   visibility, presence) with x, y, z in crop pixels and the last two logits;
   pose flag (1, 1), the pose-presence score; segmentation (1, 256, 256, 1),
-  unused; heatmap (1, 64, 64, 39) logits; world landmarks (1, 117) = 39 x
+  unused, so pruned from the graph when it is loaded (a third of the run
+  time); heatmap (1, 64, 64, 39) logits; world landmarks (1, 117) = 39 x
   (x, y, z) in metres, hip-centred, in the crop's orientation;
 - visibility and presence through a sigmoid; a pose is present when the flag
   is at least 0.5;
@@ -148,8 +149,11 @@ class LandmarkModel:
     """
 
     def __init__(self, num_threads: int | None = None, refine: bool = True) -> None:
+        # The segmentation mask (and the heatmap when not refining) is never
+        # computed: pruned from the graph at load time.
+        keep = (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) if refine else (_LANDMARKS, _FLAG, _WORLD)
         self.model = TFLiteModel(model_path("pose_landmark_full"), _OUTPUT_SHAPES,
-                                 num_threads=num_threads)
+                                 num_threads=num_threads, keep=keep)
         self.refine = refine
         self._crop = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
         self._rgb = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
@@ -163,9 +167,7 @@ class LandmarkModel:
         roi.crop(image, INPUT_SIZE, out=self._crop)
         cv2.cvtColor(self._crop, cv2.COLOR_BGR2RGB, dst=self._rgb)
         np.multiply(self._rgb, np.float32(1.0 / 255.0), out=self._input[0], casting="unsafe")
-        wanted = (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) if self.refine else (_LANDMARKS, _FLAG,
-                                                                            _WORLD)
-        outputs = self.model(self._input, wanted)
+        outputs = self.model(self._input)
         heatmap = outputs[2][0] if self.refine else None
         return decode(outputs[0], outputs[1], outputs[-1], roi, heatmap)
 

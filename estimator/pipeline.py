@@ -67,6 +67,9 @@ TRACKED_ROI_IOU = 0.3
 YOUNG_FRAMES = 3
 #: A lost person is searched for in a square this many times their last ROI's side.
 RECOVER_REGION = 1.5
+#: Turning faster than this (radians per frame, about 6 degrees) a lost person is also
+#: searched for with turned ROIs.
+TURNING = 0.1
 #: Fewest visible keypoints inside the image for a person to be followed.
 MIN_KEYPOINTS_IN_FRAME = 8
 #: A pose found by guessing a lost person's ROI (moved, turned), or a newcomer's first
@@ -161,6 +164,7 @@ class _Tracked:
     frames: int = 0  # frames followed so far
     previous: Roi | None = None  # the ROI used one frame earlier, for the motion
     public_id: int | None = None  # identity given in the previous frame
+    turning: float = 0.0  # recent turn per frame, radians (a decaying maximum)
 
     def predicted(self) -> Roi:
         """The next ROI moved on by the last frame-to-frame motion (centre and rotation)."""
@@ -173,6 +177,8 @@ class _Tracked:
     def advance(self, pose: PoseLandmarks) -> None:
         self.previous = self.roi
         self.pose, self.roi, self.frames = pose, roi_from_auxiliary(pose.auxiliary), self.frames + 1
+        turn = abs(normalize_radians(self.roi.rotation - self.previous.rotation))
+        self.turning = max(turn, 0.7 * self.turning)
 
 
 @dataclass
@@ -365,8 +371,9 @@ class _Session:
         """Find a followed person the landmark model lost in their ROI, in the same frame.
 
         In order, stopping at the first pose found: the ROI moved on by the last
-        motion; the detector close by; the moved ROI turned by 30-degree steps
-        (first in the direction the person was turning: flips, cartwheels).
+        motion; the detector close by; for someone who was turning fast (flips,
+        cartwheels: :data:`TURNING`), the moved ROI turned by 30-degree steps,
+        first in the direction of the turn.
         A pose from a guessed ROI must be confident (:data:`SEARCH_PRESENCE`)
         and centred near where the person was expected.
         """
@@ -387,8 +394,8 @@ class _Session:
             pose = est.landmarker(image, roi_from_detection(detection.keypoints))
             if pose.score >= est.min_presence and in_frame(pose, width, height):
                 return pose
-        if not (0 <= guess.cx < width and 0 <= guess.cy < height):
-            return None  # walking out of the picture: no turn will bring them back
+        if t.turning < TURNING or not (0 <= guess.cx < width and 0 <= guess.cy < height):
+            return None  # not turning fast, or walking out of the picture
         spin = 1.0 if t.previous is None or normalize_radians(
             t.roi.rotation - t.previous.rotation) >= 0 else -1.0
         for step in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):

@@ -82,6 +82,18 @@ def test_model_outputs_are_checked_by_shape() -> None:
         TFLiteModel(model_path("pose_landmark_full"), [(1, 195), (1, 1)])
 
 
+def test_pruning_the_segmentation_output_leaves_the_kept_outputs_identical() -> None:
+    shapes = [(1, 195), (1, 1), (1, 256, 256, 1), (1, 64, 64, 39), (1, 117)]
+    full = TFLiteModel(model_path("pose_landmark_full"), shapes, num_threads=1)
+    pruned = TFLiteModel(model_path("pose_landmark_full"), shapes, num_threads=1,
+                         keep=(0, 1, 3, 4))
+    x = np.random.default_rng(0).random((1, 256, 256, 3), dtype=np.float32)
+    a, b = full(x), pruned(x)
+    assert len(b) == 4
+    for got, want in zip(b, [a[0], a[1], a[3], a[4]], strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_the_landmark_model_sees_nobody_in_a_blank_image() -> None:
     model = LandmarkModel()
     pose = model(np.zeros((480, 640, 3), np.uint8), Roi(320.0, 240.0, 400.0, 0.0))
