@@ -57,7 +57,7 @@ def check_height(height_m: float) -> float:
 
 def _length(points: np.ndarray, valid: np.ndarray, a: str, b: str) -> np.ndarray:
     ia, ib = KEYPOINT_INDEX[a], KEYPOINT_INDEX[b]
-    d = np.linalg.norm(points[:, ib] - points[:, ia], axis=-1)
+    d = np.hypot(points[:, ib, 0] - points[:, ia, 0], points[:, ib, 1] - points[:, ia, 1])
     return np.where(valid[:, ia] & valid[:, ib], d, np.nan)
 
 
@@ -65,10 +65,10 @@ def _mid_length(
     points: np.ndarray, valid: np.ndarray, a: tuple[str, str], b: tuple[str, str]
 ) -> np.ndarray:
     """Length between the midpoint of pair a and the midpoint of pair b."""
-    ia = [KEYPOINT_INDEX[n] for n in a]
-    ib = [KEYPOINT_INDEX[n] for n in b]
-    d = np.linalg.norm(points[:, ib].mean(axis=1) - points[:, ia].mean(axis=1), axis=-1)
-    return np.where(valid[:, ia + ib].all(axis=1), d, np.nan)
+    (a0, a1), (b0, b1) = [KEYPOINT_INDEX[n] for n in a], [KEYPOINT_INDEX[n] for n in b]
+    d = 0.5 * (points[:, b0] + points[:, b1] - points[:, a0] - points[:, a1])
+    ok = valid[:, a0] & valid[:, a1] & valid[:, b0] & valid[:, b1]
+    return np.where(ok, np.hypot(d[:, 0], d[:, 1]), np.nan)
 
 
 def _side_mean(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -84,8 +84,8 @@ def body_chain_px(keypoints: np.ndarray, visibility_threshold: float = 0.5) -> n
     ``keypoints`` is (frames, 33, 3): x_px, y_px, visibility. NaN in frames where
     the trunk, the head or both legs are not visible enough.
     """
-    kp = np.asarray(keypoints, dtype=float)
-    pts, valid = kp[..., :2], visible_mask(kp, visibility_threshold)
+    kp = np.asarray(keypoints)
+    pts, valid = kp[..., :2].astype(float), visible_mask(kp, visibility_threshold)
     legs = [
         _length(pts, valid, f"{s}_hip", f"{s}_knee")
         + _length(pts, valid, f"{s}_knee", f"{s}_ankle")

@@ -126,6 +126,8 @@ def symmetry_summary(
     angles: pd.DataFrame,
     repetitions: pd.DataFrame | None = None,
     per_repetition: pd.DataFrame | None = None,
+    per_frame: pd.DataFrame | None = None,
+    roms: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Symmetry of every pair over the clip.
 
@@ -135,16 +137,24 @@ def symmetry_summary(
     (mean of the per-frame ``L - R`` and of its magnitude, degrees, over frames
     where both sides are present), ``si_reps`` (mean of the per-repetition SI;
     NaN without repetitions). ``per_repetition`` (from
-    :func:`symmetry_per_repetition`) saves recomputing it.
+    :func:`symmetry_per_repetition`), ``per_frame`` (from
+    :func:`symmetry_per_frame`) and ``roms`` (each angle's ROM over the clip,
+    e.g. the ``rom`` column of :func:`analysis.angles.summarise_angles`) save
+    recomputing them.
     """
     pairs = bilateral_pairs(angles.columns)
     index = pd.Index([p[0] for p in pairs], name="pair")
     if not pairs:
         return pd.DataFrame(columns=list(SYMMETRY_COLUMNS), index=index, dtype=float)
     cols = [p[1] for p in pairs] + [p[2] for p in pairs]
-    roms = _roms(angles[cols].to_numpy(dtype=float), circular_mask(cols))
+    if roms is None:
+        rom = _roms(angles[cols].to_numpy(dtype=float), circular_mask(cols))
+    else:
+        rom = roms.reindex(cols).to_numpy(dtype=float)
     n = len(pairs)
-    diff = symmetry_per_frame(angles).to_numpy(dtype=float)
+    if per_frame is None:
+        per_frame = symmetry_per_frame(angles)
+    diff = per_frame[[p[0] for p in pairs]].to_numpy(dtype=float)
     has = np.isfinite(diff).any(axis=0)
     mean_diff = np.full(n, np.nan)
     mean_abs = np.full(n, np.nan)
@@ -159,9 +169,9 @@ def symmetry_summary(
         si_reps = per_rep.groupby("pair", sort=False)["si"].mean().reindex(index).to_numpy()
     return pd.DataFrame(
         {
-            "rom_left": roms[:n],
-            "rom_right": roms[n:],
-            "si": symmetry_index(roms[:n], roms[n:]),
+            "rom_left": rom[:n],
+            "rom_right": rom[n:],
+            "si": symmetry_index(rom[:n], rom[n:]),
             "mean_diff": mean_diff,
             "mean_abs_diff": mean_abs,
             "si_reps": si_reps,

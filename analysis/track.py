@@ -206,8 +206,8 @@ def analyse_track(
     repetitions = detect_repetitions(signal, t, fps, rep_settings)
 
     per_rep = symmetry_per_repetition(angles, repetitions)
-    sym = symmetry_summary(angles, repetitions, per_rep)
     sym_frames = symmetry_per_frame(angles)
+    sym = symmetry_summary(angles, repetitions, per_rep, sym_frames, summary["rom"])
 
     scale = None
     if height_m is not None:

@@ -104,8 +104,9 @@ def path_length(positions: np.ndarray) -> np.ndarray:
     """Length of each keypoint's path, (frames, K, D) -> (K,); gaps add nothing."""
     if positions.shape[0] < 2:
         return np.zeros(positions.shape[1])
-    steps = np.sqrt(np.sum(np.diff(positions, axis=0) ** 2, axis=-1))
-    return np.nansum(steps, axis=0)
+    d = np.diff(positions, axis=0)
+    steps = np.sqrt(sum(d[..., i] ** 2 for i in range(d.shape[-1])))
+    return np.where(np.isfinite(steps), steps, 0.0).sum(axis=0)
 
 
 def _nan_stat(func, values: np.ndarray) -> np.ndarray:
@@ -143,23 +144,25 @@ def compute_trajectories(
     pos = keypoint_positions(keypoints, settings.visibility_threshold)
     f = pos.shape[0]
     t = check_times(times, f, fps)
-    flat, _, _ = clean_array(pos.reshape(f, 2 * NUM_KEYPOINTS), fps, settings)
-    pos = flat.reshape(pos.shape)
+    k = NUM_KEYPOINTS
+    # Work on (frames, 66) with the 33 x columns first, then the 33 y columns.
+    flat = np.concatenate([pos[..., 0], pos[..., 1]], axis=1)
+    flat, _, _ = clean_array(flat, fps, settings)
     unit = "px"
     if scale_m_per_px is not None:
-        pos = pos * float(scale_m_per_px)
+        flat *= float(scale_m_per_px)
         unit = "m"
-    vel = derivative(pos, t)
+    vel = derivative(flat, t)
     acc = derivative(vel, t)
-    speed = np.hypot(vel[..., 0], vel[..., 1])
-    accel = np.hypot(acc[..., 0], acc[..., 1])
+    x, y = flat[:, :k], flat[:, k:]
+    speed = np.sqrt(vel[:, :k] ** 2 + vel[:, k:] ** 2)
+    accel = np.sqrt(acc[:, :k] ** 2 + acc[:, k:] ** 2)
 
-    k = NUM_KEYPOINTS
     # One float block built in place (pandas would otherwise copy columns together).
     block = np.empty((f * k, 5))
     block[:, 0] = np.repeat(t, k)
-    block[:, 1] = pos[..., 0].reshape(-1)
-    block[:, 2] = pos[..., 1].reshape(-1)
+    block[:, 1] = x.reshape(-1)
+    block[:, 2] = y.reshape(-1)
     block[:, 3] = speed.reshape(-1)
     block[:, 4] = accel.reshape(-1)
     frames = pd.DataFrame(block, columns=["time_s", "x", "y", "speed", "acceleration"], copy=False)
@@ -173,11 +176,11 @@ def compute_trajectories(
     )
     summary = pd.DataFrame(
         {
-            "path_length": path_length(pos),
+            "path_length": path_length(np.stack([x, y], axis=-1)),
             "mean_speed": _nan_stat(np.nanmean, speed),
             "max_speed": _nan_stat(np.nanmax, speed),
             "max_acceleration": _nan_stat(np.nanmax, accel),
-            "coverage": np.isfinite(pos[..., 0]).mean(axis=0) if f else np.zeros(k),
+            "coverage": np.isfinite(x).mean(axis=0) if f else np.zeros(k),
         },
         index=pd.Index(KEYPOINT_NAMES, name="keypoint"),
     )
