@@ -1,32 +1,41 @@
 """PoseEstimator: several people per photo or clip, each with a stable identity.
 
 Photos (:meth:`PoseEstimator.estimate_image`)
-    1. The detector runs on the whole image and on overlapping tiles of it
-       (small people are found at a closer zoom), merged by weighted NMS.
+    1. The detector runs on the whole image and on overlapping square tiles of
+       it at two or three zooms, so small people are found too; the same
+       person found at several zooms is kept once.
     2. Each detection gives a rotated ROI; the landmark model runs on it.
     3. Refinement: the landmark model runs again on the ROI built from its own
        first-pass auxiliary landmarks, which fits the person better than the
        detector's guess.
-    4. Duplicates (two detections that led to the same person) are removed;
-       the ``max_people`` most confident people are kept, ids 0, 1, ... in
+    4. Duplicates (two detections that led to the same person, or a garbled
+       second reading inside a confident person's box) are removed; the
+       ``max_people`` most confident people are kept, ids 0, 1, ... in
        decreasing score.
 
-Clips (:meth:`PoseEstimator.process`), as MediaPipe tracks one person, for up
-to ``max_people``:
-    - each tracked person carries the ROI built from the previous frame's
+Clips (:meth:`PoseEstimator.process`, :meth:`PoseEstimator.track`), as
+MediaPipe follows one person, for up to ``max_people``:
+    - each person followed carries the ROI built from the previous frame's
       auxiliary landmarks, so the landmark model alone follows them;
-    - the detector runs on the first frame, again whenever a person was lost
-      (pose presence below 0.5, or merged as a duplicate), and every
-      ``detect_every`` frames while fewer than ``max_people`` are tracked;
-      detections of someone already tracked are ignored;
+    - the detector runs on the whole frame and its tiles on the first frame
+      (and whenever nobody is followed); while fewer than ``max_people`` are
+      followed it looks at one tile every ``detect_every`` frames (default 1:
+      a landscape frame has 3 tiles, so a newcomer is found within 3 frames
+      for one detector call per frame); detections of someone already
+      followed are ignored, and a newcomer's first pose must be confident;
+    - a person the landmark model loses is searched for at once in the same
+      frame: in the ROI moved on by their last motion, with the detector close
+      by, and, for someone turning fast (a back flip), in turned ROIs; if all
+      fail, the detector keeps looking close to where they were for
+      ``max_track_age_s``;
+    - someone whose hips leave the picture is no longer followed;
     - after each frame's landmark passes, two ROIs that converged on the same
-      person are reduced to one;
+      person are reduced to one (the longest followed);
     - identities come from :class:`estimator.tracking.Tracker` (Hungarian
-      assignment on keypoint similarity), so they survive crossings and short
-      gaps.
-
-``detect_every`` defaults to 12 frames (0.4 s at 30 fps): a newcomer is found
-within half a second while the detector costs under 1 ms per frame on average.
+      assignment on keypoint similarity and box overlap, with motion
+      prediction), so they survive crossings and short gaps; a person followed
+      without a break keeps their id even when their pose changes too fast for
+      the tracker to match (a flip).
 """
 
 from __future__ import annotations
@@ -207,8 +216,8 @@ class PoseEstimator:
     max_people
         Most people per frame (1 behaves like MediaPipe's single-person Pose).
     detect_every
-        While fewer than ``max_people`` are tracked, run the detector every so
-        many frames of a clip (besides the first frame and after a loss).
+        While fewer than ``max_people`` are followed in a clip, the detector
+        looks at one more tile of the frame every so many frames.
     num_threads
         XNNPACK threads per model (default: up to 2, the cores of a laptop).
     min_detection_score, min_presence
