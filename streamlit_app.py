@@ -1,7 +1,5 @@
-"""Entry point of the dashboard: `streamlit run streamlit_app.py`."""
+"""Entry point of the dashboard: ``streamlit run streamlit_app.py`` (``make run``)."""
 
-import streamlit as st
+from dashboard.app import run
 
-st.set_page_config(page_title="Posture analytics", layout="wide")
-st.title("Posture analytics")
-st.info("The dashboard is being built.")
+run()

@@ -117,11 +117,22 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def streamlit_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder of the served app's database, data and log."""
+    return tmp_path_factory.mktemp("streamlit")
+
+
+@pytest.fixture(scope="session")
+def streamlit_db_url(streamlit_root: Path) -> str:
+    """The database the served app uses (empty at start)."""
+    return f"sqlite:///{streamlit_root / 'posture.db'}"
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(streamlit_root: Path, streamlit_db_url: str) -> Iterator[str]:
     """The real app under ``streamlit run`` with an empty temporary database; yields its URL."""
-    root = tmp_path_factory.mktemp("streamlit")
     process, url = start_streamlit(
-        f"sqlite:///{root / 'posture.db'}", root / "streamlit.log", data_dir=root / "data"
+        streamlit_db_url, streamlit_root / "streamlit.log", data_dir=streamlit_root / "data"
     )
     try:
         yield url
@@ -157,3 +168,92 @@ def browser_page(chromium: object) -> Iterator[object]:
         yield page
     finally:
         context.close()
+
+
+# --------------------------------------------------------------------------- synthetic clips
+
+def squat_poses(n_frames: int = 90, fps: float = 30.0, width: int = 320, height: int = 240,
+                track_id: int = 0, period_s: float = 1.5):
+    """A person seen from the front doing squats: TrackPoses with (n, 33, 3) keypoints.
+
+    Knees bend from straight to about 90 degrees and back every ``period_s``.
+    """
+    import numpy as np
+
+    from analysis.store import TrackPoses
+    from estimator.keypoints import KEYPOINT_INDEX
+
+    t = np.arange(n_frames) / fps
+    depth = 0.5 * (1 - np.cos(2 * np.pi * t / period_s))  # 0 standing .. 1 deepest
+    cx, ground = width / 2, height * 0.92
+    shank, thigh, trunk = height * 0.22, height * 0.22, height * 0.28
+    kp = np.zeros((n_frames, 33, 3), np.float32)
+    kp[..., 2] = 0.95
+
+    def put(name: str, x, y) -> None:
+        kp[:, KEYPOINT_INDEX[name], 0] = x
+        kp[:, KEYPOINT_INDEX[name], 1] = y
+
+    bend = depth * np.pi / 2  # knee flexion, radians
+    for side, dx in (("left", 18.0), ("right", -18.0)):
+        ankle_y = ground - 6
+        knee_x = cx + dx + np.sign(dx) * shank * np.sin(bend / 2)
+        knee_y = ankle_y - shank * np.cos(bend / 2)
+        hip_y = knee_y - thigh * np.cos(bend / 2)
+        put(f"{side}_ankle", cx + dx, ankle_y)
+        put(f"{side}_heel", cx + dx - 2, ground)
+        put(f"{side}_foot_index", cx + dx + np.sign(dx) * 10, ground)
+        put(f"{side}_knee", knee_x, knee_y)
+        put(f"{side}_hip", cx + dx * 0.8, hip_y)
+        shoulder_y = hip_y - trunk
+        put(f"{side}_shoulder", cx + dx * 1.4, shoulder_y)
+        put(f"{side}_elbow", cx + dx * 1.6, shoulder_y + 25)
+        put(f"{side}_wrist", cx + dx * 1.6, shoulder_y + 50)
+        for part in ("pinky", "index", "thumb"):
+            put(f"{side}_{part}", cx + dx * 1.6, shoulder_y + 56)
+        put(f"{side}_eye_inner", cx + dx * 0.15, shoulder_y - 30)
+        put(f"{side}_eye", cx + dx * 0.25, shoulder_y - 30)
+        put(f"{side}_eye_outer", cx + dx * 0.35, shoulder_y - 30)
+        put(f"{side}_ear", cx + dx * 0.5, shoulder_y - 26)
+        put(f"mouth_{side}", cx + dx * 0.2, shoulder_y - 18)
+    put("nose", cx, kp[:, KEYPOINT_INDEX["left_eye"], 1] + 6)
+    xs, ys = kp[..., 0], kp[..., 1]
+    boxes = np.stack([xs.min(1), ys.min(1), xs.max(1) - xs.min(1), ys.max(1) - ys.min(1)], 1)
+    return TrackPoses(
+        track_id=track_id, frames=np.arange(n_frames), times=t, present=np.ones(n_frames, bool),
+        keypoints=kp, world=np.full((n_frames, 33, 3), np.nan, np.float32),
+        scores=np.full(n_frames, 0.9, np.float32), boxes=boxes.astype(np.float32),
+    )
+
+
+def make_synthetic_clip(store, folder: Path, athlete: str = "Anna Lee",
+                        session: str = "Squats", date=None, n_frames: int = 90,
+                        fps: float = 30.0, period_s: float = 1.5) -> int:
+    """A squat clip in the store, as the pipeline would leave it, without the estimator:
+    an H.264 video of ``n_frames`` grey frames and the analysis of synthetic poses.
+    Returns the clip id."""
+    import numpy as np
+
+    from analysis.filtering import CleanSettings
+    from analysis.pipeline import file_sha256
+    from analysis.store import TrackResult
+    from analysis.track import analyse_track
+    from dashboard.video_export import write_mp4
+
+    folder.mkdir(parents=True, exist_ok=True)
+    width, height = 320, 240
+    video = folder / f"squat-{athlete}-{session}-{date}-{period_s}.mp4".replace(" ", "_")
+    shade = np.linspace(60, 140, n_frames).astype(np.uint8)
+    write_mp4(((np.full((height, width, 3), s, np.uint8), i / fps) for i, s in enumerate(shade)),
+              video, fps)
+    poses = squat_poses(n_frames, fps, width, height, period_s=period_s)
+    analysis = analyse_track(poses.keypoints, None, poses.times, fps, CleanSettings())
+    athlete_info = store.get_or_create_athlete(athlete)
+    session_info = store.get_or_create_session(athlete_info.id, session, date)
+    clip, _ = store.register_clip(
+        session_info.id, file_name=video.name, stored_path=str(video),
+        sha256=file_sha256(video), kind="video", fps=fps, width=width, height=height,
+        frame_count=n_frames, duration_s=n_frames / fps, settings={},
+    )
+    store.write_clip_results(clip.id, [TrackResult(poses, analysis)])
+    return clip.id

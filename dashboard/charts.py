@@ -1,0 +1,455 @@
+"""Plotly figures of the dashboard, in the product's colours, with units on every axis.
+
+Every figure is built from tables the analysis layer stored (this module
+computes no metric): angles over time, a joint's path, left/right symmetry,
+repetitions, two clips compared and one athlete's progress. The athlete's left
+is always ``PALETTE.left`` (blue) and right ``PALETTE.right`` (orange); the
+midline (trunk, pelvis) ``PALETTE.centre_chart``. Values as measured (raw) are
+thin dotted lines under the smoothed ones. The current frame, when given, is a
+vertical line across every panel (:func:`with_cursor`), added to a figure that
+is otherwise cached, so moving the frame slider only moves that line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.theme import PALETTE, rgba, side_of_name
+
+TEMPLATE = "posture"
+DEGREES = "Angle (°)"
+TIME = "Time (s)"
+CURSOR_COLOUR = "#111827"
+PANEL_HEIGHT = 190
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+}
+
+
+def joint_of(name: str) -> str:
+    """``left_knee`` -> ``knee``, ``right_hip_3d`` -> ``hip_3d``, ``trunk_lean`` unchanged."""
+    for prefix in ("left_", "right_"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def title_of(name: str) -> str:
+    """A panel or legend title: ``knee_3d`` -> ``Knee (3D)``, ``upper_arm`` -> ``Upper arm``."""
+    base = name.removesuffix("_3d").replace("_", " ")
+    text = base[:1].upper() + base[1:]
+    return f"{text} (3D)" if name.endswith("_3d") else text
+
+
+def side_name(name: str) -> str:
+    return {"left": "Left", "right": "Right"}.get(side_of_name(name), "")
+
+
+def group_by_joint(names: Iterable[str]) -> dict[str, list[str]]:
+    """Angle names grouped by joint, left before right, in first-seen order."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(joint_of(name), []).append(name)
+    order = {"left": 0, "centre": 1, "right": 2}
+    return {k: sorted(v, key=lambda n: order[side_of_name(n)]) for k, v in groups.items()}
+
+
+LEGEND_ON_TOP = {"orientation": "h", "yref": "container", "y": 0.995, "yanchor": "top",
+                 "x": 0.0, "xanchor": "left"}
+
+
+def finish(fig: go.Figure, height: int, top: int = 64) -> go.Figure:
+    """The product's layout: template, white backgrounds, legend in the top margin."""
+    fig.update_layout(
+        template=TEMPLATE, height=height, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+        margin={"l": 64, "r": 16, "t": top, "b": 48}, legend=LEGEND_ON_TOP,
+    )
+    return fig
+
+
+def _panel_layout(fig: go.Figure, rows: int, *, title: str | None = None) -> go.Figure:
+    finish(fig, max(260, 90 + PANEL_HEIGHT * rows), top=84 if title else 64)
+    if title:
+        fig.update_layout(title=title)
+    return fig
+
+
+def angles_figure(
+    times: np.ndarray,
+    angles: pd.DataFrame,
+    names: Sequence[str],
+    raw: pd.DataFrame | None = None,
+) -> go.Figure:
+    """Chosen angles over time, one panel per joint, left and right in their colours.
+
+    ``times`` (F,) seconds; ``angles`` / ``raw`` (F, A) degrees with the angle
+    names as columns (cleaned / as measured); missing values leave gaps.
+    """
+    names = [n for n in names if n in angles.columns]
+    groups = group_by_joint(names)
+    rows = max(1, len(groups))
+    fig = make_subplots(
+        rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.28 / rows,
+        subplot_titles=[title_of(g) for g in groups] or [""],
+    )
+    shown_legend: set[str] = set()
+    for row, (_, members) in enumerate(groups.items(), start=1):
+        for name in members:
+            colour = PALETTE.side_chart(name)
+            side = side_name(name) or title_of(name)
+            if raw is not None and name in raw.columns:
+                fig.add_trace(
+                    go.Scatter(
+                        x=times, y=raw[name].to_numpy(dtype=float), mode="lines",
+                        name=f"{side} as measured", legendgroup=f"{side}-raw",
+                        showlegend=f"{side}-raw" not in shown_legend,
+                        line={"color": rgba(colour, 0.55), "width": 1, "dash": "dot"},
+                        hovertemplate=f"{title_of(name)} {side.lower()} as measured: "
+                        "%{y:.0f}°<extra></extra>",
+                    ),
+                    row=row, col=1,
+                )
+                shown_legend.add(f"{side}-raw")
+            fig.add_trace(
+                go.Scatter(
+                    x=times, y=angles[name].to_numpy(dtype=float), mode="lines",
+                    name=side, legendgroup=side, showlegend=side not in shown_legend,
+                    line={"color": colour, "width": 2.2},
+                    hovertemplate=f"{side} {title_of(joint_of(name)).lower()}: "
+                    "%{y:.0f}°<extra></extra>",
+                ),
+                row=row, col=1,
+            )
+            shown_legend.add(side)
+        fig.update_yaxes(title_text=DEGREES, row=row, col=1)
+    fig.update_xaxes(title_text=TIME, row=rows, col=1)
+    return _panel_layout(fig, rows)
+
+
+def with_cursor(
+    figure: go.Figure | dict, x: float | None, xref: str = "x", yref: str = "paper"
+) -> dict:
+    """A copy of ``figure`` (as a dict) with a vertical line at ``x`` (the current frame's
+    time): across every panel with the default ``yref``, or one panel's height
+    (``"y2 domain"``). The figure itself is left as it is (it may be cached)."""
+    fig = figure.to_dict() if isinstance(figure, go.Figure) else dict(figure)
+    layout = dict(fig.get("layout", {}))
+    shapes = [s for s in layout.get("shapes", []) if s.get("name") != "cursor"]
+    if x is not None and np.isfinite(x):
+        shapes.append(
+            {
+                "name": "cursor", "type": "line", "xref": xref, "yref": yref,
+                "x0": float(x), "x1": float(x), "y0": 0, "y1": 1,
+                "line": {"color": CURSOR_COLOUR, "width": 1.5},
+            }
+        )
+    layout["shapes"] = shapes
+    fig["layout"] = layout
+    return fig
+
+
+def with_markers(figure: dict, points: Sequence[tuple[float, float, str]],
+                 xaxis: str = "x", yaxis: str = "y") -> dict:
+    """A copy of ``figure`` with a ringed dot at each (x, y, colour) on the given axes."""
+    fig = dict(figure)
+    markers = [
+        {
+            "type": "scatter", "x": [x], "y": [y], "mode": "markers", "showlegend": False,
+            "hoverinfo": "skip", "xaxis": xaxis, "yaxis": yaxis, "name": "cursor",
+            "marker": {"color": colour, "size": 11,
+                       "line": {"color": CURSOR_COLOUR, "width": 1.5}},
+        }
+        for x, y, colour in points
+        if np.isfinite(x) and np.isfinite(y)
+    ]
+    fig["data"] = [*fig.get("data", []), *markers]
+    return fig
+
+
+def path_points(trajectories: pd.DataFrame, keypoints: Sequence[str], position: int
+                ) -> list[tuple[float, float, str]]:
+    """(x, y, colour) of each keypoint at a track position, for :func:`with_markers`."""
+    rows = trajectories[trajectories["frame"] == position]
+    out = []
+    for name in keypoints:
+        here = rows[rows["keypoint"].astype(str) == name]
+        if not here.empty:
+            out.append((float(here["x"].iloc[0]), float(here["y"].iloc[0]),
+                        PALETTE.side_chart(name)))
+    return out
+
+
+def joint_path_figure(
+    trajectories: pd.DataFrame,
+    keypoints: Sequence[str],
+    unit: str,
+    image_size: tuple[int, int] | None = None,
+) -> go.Figure:
+    """The path of chosen keypoints over the image, and their speed over time.
+
+    ``trajectories``: the stored long table (``frame`` position, ``time_s``,
+    ``keypoint``, ``x``, ``y``, ``speed``) in ``unit`` (``px`` or ``m``), image
+    axes (y down). ``image_size`` (width, height) in pixels frames the path
+    like the video. The current frame is added with :func:`with_markers` and
+    :func:`with_cursor`.
+    """
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
+        subplot_titles=["Path", "Speed"],
+    )
+    for name in keypoints:
+        rows = trajectories[trajectories["keypoint"].astype(str) == name]
+        if rows.empty:
+            continue
+        colour = PALETTE.side_chart(name)
+        label = title_of(name.replace("left_", "left ").replace("right_", "right "))
+        dash = "solid" if len(keypoints) <= 2 else _dash_for(name, keypoints)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["x"], y=rows["y"], mode="lines", name=label, legendgroup=name,
+                line={"color": colour, "width": 2, "dash": dash},
+                customdata=rows["time_s"],
+                hovertemplate=f"{label}<br>x %{{x:.1f}} {unit}, y %{{y:.1f}} {unit}"
+                "<br>%{customdata:.2f} s<extra></extra>",
+            ),
+            row=1, col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rows["time_s"], y=rows["speed"], mode="lines", name=label,
+                legendgroup=name, showlegend=False,
+                line={"color": colour, "width": 1.8, "dash": dash},
+                hovertemplate=f"{label}: %{{y:.1f}} {unit}/s<extra></extra>",
+            ),
+            row=1, col=2,
+        )
+    fig.update_xaxes(title_text=f"x ({unit})", row=1, col=1)
+    fig.update_yaxes(title_text=f"y ({unit}, down)", autorange="reversed", row=1, col=1,
+                     scaleanchor="x", scaleratio=1)
+    if unit == "px" and image_size is not None:
+        width, height = image_size
+        fig.update_xaxes(range=[0, width], row=1, col=1)
+        fig.update_yaxes(range=[height, 0], autorange=False, row=1, col=1)
+    fig.update_xaxes(title_text=TIME, row=1, col=2)
+    fig.update_yaxes(title_text=f"Speed ({unit}/s)", row=1, col=2)
+    finish(fig, 400, top=72)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _dash_for(name: str, names: Sequence[str]) -> str:
+    joints = list(dict.fromkeys(joint_of(n) for n in names))
+    return ("solid", "dash", "dot", "dashdot")[joints.index(joint_of(name)) % 4]
+
+
+def symmetry_figure(
+    times: np.ndarray,
+    per_frame: pd.DataFrame,
+    summary: pd.DataFrame,
+    pairs: Sequence[str],
+) -> go.Figure:
+    """Left versus right: ROM of each side per pair (bars, with the symmetry index) and the
+    per-frame difference L - R over time.
+
+    ``per_frame`` (F, pairs) degrees; ``summary`` indexed by pair with ``rom_left``,
+    ``rom_right``, ``si`` (percent).
+    """
+    pairs = [p for p in pairs if p in summary.index]
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.38, 0.62], horizontal_spacing=0.12,
+        subplot_titles=["Range of motion, left and right", "Left minus right"],
+    )
+    labels = [title_of(p) for p in pairs]
+    si = summary.loc[pairs, "si"].to_numpy(dtype=float) if pairs else np.array([])
+    for column, side, colour in (("rom_left", "Left", PALETTE.left),
+                                 ("rom_right", "Right", PALETTE.right)):
+        fig.add_trace(
+            go.Bar(
+                x=labels, y=summary.loc[pairs, column] if pairs else [], name=side,
+                marker_color=colour, legendgroup=side,
+                hovertemplate=f"{side} ROM %{{y:.0f}}°<extra></extra>",
+            ),
+            row=1, col=1,
+        )
+    tops = (summary.loc[pairs, ["rom_left", "rom_right"]].max(axis=1).to_numpy(dtype=float)
+            if pairs else np.array([]))
+    for label, value, top in zip(labels, si, tops, strict=True):
+        if np.isfinite(value) and np.isfinite(top):
+            fig.add_annotation(x=label, y=top, text=f"SI {value:.0f} %", showarrow=False,
+                               yshift=12, font={"size": 11}, row=1, col=1)
+    dashes = ("solid", "dash", "dot", "dashdot", "longdash")
+    for i, pair in enumerate(pairs):
+        if pair not in per_frame.columns:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=times, y=per_frame[pair].to_numpy(dtype=float), mode="lines",
+                name=f"{title_of(pair)} L − R",
+                line={"color": PALETTE.centre_chart, "width": 1.8, "dash": dashes[i % 5]},
+                hovertemplate=f"{title_of(pair)} L − R: %{{y:.0f}}°<extra></extra>",
+            ),
+            row=1, col=2,
+        )
+    fig.add_hline(y=0, line_color="#9ca3af", line_width=1, row=1, col=2)
+    fig.update_yaxes(title_text="ROM (°)", row=1, col=1)
+    fig.update_yaxes(title_text="Left − right (°)", row=1, col=2)
+    fig.update_xaxes(title_text="Joint", row=1, col=1)
+    fig.update_xaxes(title_text=TIME, row=1, col=2)
+    finish(fig, 400, top=72)
+    fig.update_layout(barmode="group")
+    return fig
+
+
+def repetitions_figure(
+    times: np.ndarray,
+    angles: pd.DataFrame,
+    signal: str | None,
+    repetitions: pd.DataFrame,
+) -> go.Figure:
+    """The angle repetitions were found in, with each repetition shaded, and ROM per rep.
+
+    ``signal`` is an angle (``left_knee``) or a pair (``knee``: both sides are
+    drawn); ``repetitions`` has ``rep``, ``start_s``, ``end_s``, ``peak_s``,
+    ``peak``, ``rom`` (degrees, seconds).
+    """
+    fig = make_subplots(
+        rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.1,
+        subplot_titles=[f"{title_of(signal or '')} over time" if signal else "Signal",
+                        "Range of motion per repetition"],
+    )
+    names = []
+    if signal:
+        names = [n for n in (signal, f"left_{signal}", f"right_{signal}") if n in angles.columns]
+    for name in names:
+        colour = PALETTE.side_chart(name)
+        fig.add_trace(
+            go.Scatter(
+                x=times, y=angles[name].to_numpy(dtype=float), mode="lines",
+                name=side_name(name) or title_of(name), line={"color": colour, "width": 2},
+                hovertemplate="%{y:.0f}°<extra></extra>",
+            ),
+            row=1, col=1,
+        )
+    for i, rep in enumerate(repetitions.itertuples()):
+        fig.add_vrect(
+            x0=rep.start_s, x1=rep.end_s, fillcolor=rgba(PALETTE.centre_chart,
+                                                         0.10 if i % 2 else 0.17),
+            line_width=0, row=1, col=1,
+        )
+        fig.add_annotation(x=(rep.start_s + rep.end_s) / 2, y=1.0, yref="y domain",
+                           text=str(rep.rep), showarrow=False, font={"size": 11},
+                           row=1, col=1)
+    if not repetitions.empty:
+        fig.add_trace(
+            go.Bar(
+                x=repetitions["rep"].astype(str), y=repetitions["rom"],
+                marker_color=PALETTE.centre_chart, name="ROM", showlegend=False,
+                customdata=np.stack([repetitions["duration_s"]], axis=-1),
+                hovertemplate="Repetition %{x}: ROM %{y:.0f}°, %{customdata[0]:.2f} s"
+                "<extra></extra>",
+            ),
+            row=1, col=2,
+        )
+    fig.update_xaxes(title_text=TIME, row=1, col=1)
+    fig.update_yaxes(title_text=DEGREES, row=1, col=1)
+    fig.update_xaxes(title_text="Repetition", row=1, col=2)
+    fig.update_yaxes(title_text="ROM (°)", row=1, col=2)
+    return finish(fig, 380, top=72)
+
+
+def comparison_figure(
+    mean_curves: pd.DataFrame,
+    names: Sequence[str],
+    labels: tuple[str, str],
+    by: str,
+) -> go.Figure:
+    """Two clips' angle curves on a 0-100 % time axis, mean and spread across repetitions.
+
+    ``mean_curves``: index (``angle``, ``percent``), columns ``a_mean``, ``a_std``,
+    ``b_mean``, ``b_std`` (degrees). ``labels`` name clip A and clip B.
+    """
+    present = set(mean_curves.index.get_level_values("angle"))
+    names = [n for n in names if n in present]
+    cols = 2 if len(names) > 1 else 1
+    rows = max(1, -(-len(names) // cols))
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True,
+                        vertical_spacing=0.3 / rows, horizontal_spacing=0.1,
+                        subplot_titles=[title_of(n) for n in names] or [""])
+    axis = "Repetition (%)" if by == "repetition" else "Clip (%)"
+    for i, name in enumerate(names):
+        row, col = i // cols + 1, i % cols + 1
+        curve = mean_curves.xs(name, level="angle")
+        x = curve.index.to_numpy(dtype=float)
+        for key, label, colour in (("a", labels[0], PALETTE.compare[0]),
+                                   ("b", labels[1], PALETTE.compare[1])):
+            mean = curve[f"{key}_mean"].to_numpy(dtype=float)
+            std = np.nan_to_num(curve[f"{key}_std"].to_numpy(dtype=float))
+            if np.any(std > 0):
+                fig.add_trace(
+                    go.Scatter(
+                        x=np.concatenate([x, x[::-1]]),
+                        y=np.concatenate([mean + std, (mean - std)[::-1]]),
+                        fill="toself", fillcolor=rgba(colour, 0.15), line={"width": 0},
+                        hoverinfo="skip", showlegend=False, legendgroup=key,
+                    ),
+                    row=row, col=col,
+                )
+            fig.add_trace(
+                go.Scatter(
+                    x=x, y=mean, mode="lines", name=label, legendgroup=key,
+                    showlegend=i == 0, line={"color": colour, "width": 2.2},
+                    hovertemplate=f"{label}: %{{y:.0f}}° at %{{x:.0f}} %<extra></extra>",
+                ),
+                row=row, col=col,
+            )
+        fig.update_yaxes(title_text=DEGREES, row=row, col=col)
+        if row == rows:
+            fig.update_xaxes(title_text=axis, row=row, col=col)
+    fig.update_xaxes(range=[0, 100])
+    return _panel_layout(fig, rows)
+
+
+def progress_figure(
+    table: pd.DataFrame,
+    value: str,
+    names: Sequence[str],
+    unit: str,
+    title: str,
+) -> go.Figure:
+    """One metric across sessions over time: one line per angle or pair, coloured by side.
+
+    ``table``: one row per clip with ``date`` and, per name in ``names``, the
+    column ``value`` of that name (a long table with ``name`` and ``value``).
+    """
+    fig = go.Figure()
+    dashes = ("solid", "dash", "dot", "dashdot")
+    joints = list(dict.fromkeys(joint_of(n) for n in names))
+    for name in names:
+        rows = table[table["name"] == name].sort_values("date")
+        if rows.empty:
+            continue
+        colour = PALETTE.side_chart(name)
+        fig.add_trace(
+            go.Scatter(
+                x=rows["date"], y=rows[value], mode="lines+markers",
+                name=title_of(name.replace("left_", "left ").replace("right_", "right ")),
+                line={"color": colour, "width": 2,
+                      "dash": dashes[joints.index(joint_of(name)) % 4]},
+                marker={"size": 8},
+                customdata=rows[["session"]].to_numpy() if "session" in rows else None,
+                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f} " + unit
+                + ("<br>%{customdata[0]}" if "session" in rows else "") + "<extra></extra>",
+            )
+        )
+    finish(fig, 380, top=90)
+    fig.update_layout(title=title, hovermode="closest")
+    fig.update_xaxes(title_text="Session date")
+    fig.update_yaxes(title_text=f"{title} ({unit})")
+    return fig

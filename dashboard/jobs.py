@@ -1,0 +1,224 @@
+"""Background work of the dashboard: a batch of uploads analysed one after the other.
+
+A Streamlit script is re-run from the top whenever the user touches a widget,
+so a long analysis must not live in the script itself (any click would stop
+it). An :class:`AnalysisJob` runs in its own thread, calls
+:func:`analysis.pipeline.analyse_file` for each file and keeps, per file, what
+the page shows: status, frames done, time left, the clip id or the reason it
+failed. The page polls it (a fragment re-run every half second) and its
+Cancel button sets the job's event, which the pipeline honours between frames.
+
+One file failing (bad content, nobody in a photo, an unexpected error) never
+stops the others. The estimator's models are shared by every browser session
+of the server, so the analyses themselves take turns (:data:`ESTIMATOR_LOCK`).
+
+After each clip is stored, its preview for the frame slider
+(:mod:`dashboard.frames`) is built by a separate single worker, so results
+appear as soon as the analysis is done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from analysis.errors import AnalysisError
+from analysis.pipeline import AnalysisCancelled, PipelineSettings, analyse_file
+from analysis.store import Store
+from dashboard.frames import build_preview, load_preview
+from dashboard.state import one_line
+
+log = logging.getLogger(__name__)
+
+ESTIMATOR_LOCK = threading.Lock()
+
+_PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview")
+_PREVIEW_FUTURES: dict[str, Future] = {}
+_PREVIEW_LOCK = threading.Lock()
+
+
+def save_upload(data: IO[bytes], name: str, folder: Path) -> tuple[Path, str]:
+    """Copy an upload to ``folder/<sha256><suffix>`` in 1 MiB blocks; (path, sha256).
+
+    The name only gives the suffix (kept for people browsing the folder); the
+    content decides the type later. The same bytes uploaded twice are one file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = Path(name).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,5}", suffix):
+        suffix = ""
+    digest = hashlib.sha256()
+    partial = folder / f".upload-{threading.get_ident()}-{time.monotonic_ns()}.part"
+    try:
+        with open(partial, "wb") as out:
+            data.seek(0)
+            for block in iter(lambda: data.read(1 << 20), b""):
+                digest.update(block)
+                out.write(block)
+        sha = digest.hexdigest()
+        target = folder / f"{sha}{suffix}"
+        if target.exists():
+            partial.unlink()
+        else:
+            partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return target, sha
+
+
+def ensure_preview(source: Path, key: str, folder: Path) -> Future:
+    """Build the frame-slider preview of ``source`` in the background, once per key."""
+    with _PREVIEW_LOCK:
+        future = _PREVIEW_FUTURES.get(key)
+        if future is not None and not (future.done() and future.exception() is not None):
+            return future
+        if load_preview(folder, key) is not None:
+            future = Future()
+            future.set_result(load_preview(folder, key))
+        else:
+            future = _PREVIEWS.submit(build_preview, source, folder, key)
+        _PREVIEW_FUTURES[key] = future
+        return future
+
+
+def preview_state(key: str) -> Future | None:
+    with _PREVIEW_LOCK:
+        return _PREVIEW_FUTURES.get(key)
+
+
+@dataclass
+class FileRun:
+    """One file of a batch, as the page shows it."""
+
+    name: str
+    path: Path
+    status: str = "waiting"  # waiting, running, done, failed, cancelled
+    done: int = 0
+    total: int = 0
+    eta_s: float | None = None
+    clip_id: int | None = None
+    people: int | None = None
+    kind: str | None = None
+    message: str = ""
+    seconds: float | None = None
+
+    def progress(self, done: int, total: int, eta_s: float | None = None) -> None:
+        self.done, self.total, self.eta_s = int(done), int(total), eta_s
+
+
+@dataclass
+class AnalysisJob:
+    """Files analysed one after the other into one session, in a thread of their own."""
+
+    store: Store
+    estimator: Any
+    athlete_id: int
+    session_id: int
+    settings: PipelineSettings
+    files: list[FileRun]
+    previews: Path | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    on_clip: Callable[[FileRun], None] | None = None
+    _thread: threading.Thread | None = None
+
+    def start(self) -> AnalysisJob:
+        self._thread = threading.Thread(target=self._run, name="analysis-job", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            for item in self.files:
+                if self.cancel.is_set():
+                    item.status, item.message = "cancelled", "Cancelled before it started."
+                    continue
+                self._analyse(item)
+        finally:
+            self.finished = time.monotonic()
+
+    def _analyse(self, item: FileRun) -> None:
+        item.status = "running"
+        began = time.monotonic()
+        began_utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the store's clock
+        try:
+            with ESTIMATOR_LOCK:
+                if self.cancel.is_set():
+                    raise AnalysisCancelled("Analysis cancelled.")
+                clip_id = analyse_file(
+                    self.store, item.path, self.athlete_id, self.session_id, self.settings,
+                    estimator=self.estimator, progress=item.progress, cancel=self.cancel,
+                    file_name=item.name,
+                )
+            clip = self.store.get_clip(clip_id)
+        except AnalysisCancelled:
+            item.status, item.message = "cancelled", "Cancelled: nothing was kept."
+        except AnalysisError as error:
+            item.status, item.message = "failed", one_line(error)
+        except Exception as error:  # a bug: logged in full, shown in one line, batch goes on
+            log.exception("analysis of %s failed", item.name)
+            item.status = "failed"
+            item.message = f"Unexpected error ({type(error).__name__}: {one_line(error)})"
+        else:
+            item.clip_id, item.kind, item.people = clip.id, clip.kind, len(clip.tracks)
+            if clip.status == "failed":
+                item.status, item.message = "failed", clip.error or "Analysis failed."
+            else:
+                item.status = "done"
+                if clip.finished_at is not None and clip.finished_at < began_utc:
+                    item.message = "Already analysed in this session: stored results shown."
+                if self.previews is not None and clip.kind == "video":
+                    ensure_preview(Path(clip.stored_path), clip.sha256, self.previews)
+        finally:
+            item.seconds = time.monotonic() - began
+            item.eta_s = None
+
+
+def summary_line(item: FileRun) -> str:
+    """One line about a file of a batch, for the page."""
+    if item.status == "running":
+        if item.total:
+            eta = f" · about {item.eta_s:.0f} s left" if item.eta_s is not None else ""
+            return f"{item.name}: frame {item.done} of {item.total}{eta}"
+        return f"{item.name}: starting…"
+    if item.status == "waiting":
+        return f"{item.name}: waiting"
+    if item.status == "done":
+        who = {0: "nobody found", 1: "1 person"}.get(item.people or 0, f"{item.people} people")
+        if item.kind == "photo" and not item.people:
+            who = "no person found in this photo"
+        took = f" in {item.seconds:.1f} s" if item.seconds is not None else ""
+        return f"{item.name}: analysed{took}, {who}"
+    return f"{item.name}: {item.message}"
+
+
+def fraction(item: FileRun) -> float:
+    if item.status in ("done", "failed", "cancelled"):
+        return 1.0
+    if not item.total:
+        return 0.0
+    return min(1.0, item.done / item.total)
+
+
+def make_runs(paths: Sequence[tuple[str, Path]]) -> list[FileRun]:
+    return [FileRun(name=name, path=path) for name, path in paths]
+

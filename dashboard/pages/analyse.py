@@ -1,0 +1,217 @@
+"""Analyse: pick or create the athlete and session, upload photos or clips, run, follow progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from analysis.filtering import CleanSettings
+from analysis.pipeline import PipelineSettings
+from dashboard import jobs, widgets
+from dashboard.state import (
+    CURRENT_ATHLETE,
+    CURRENT_CLIP,
+    DISPLAY_ANGLES,
+    display_angles,
+    get_estimator,
+    get_store,
+    previews_dir,
+    upload_limit_mb,
+    uploads_dir,
+    user_errors,
+)
+from dashboard.widgets import angle_choices, angle_label
+
+JOB = "analyse_job"
+JOB_SEEN = "analyse_job_seen"
+ATHLETE_WIDGET = "analyse_athlete"
+
+store = get_store()
+st.title("Analyse")
+st.caption(
+    "Choose the athlete and the session, add photos or clips, and run: each file is "
+    "analysed in turn and kept with the session."
+)
+
+# ---------------------------------------------------------------- athlete and session
+athlete_col, session_col = st.columns(2, gap="large")
+
+with athlete_col:
+    st.subheader("Athlete")
+    athletes = {a.id: a for a in store.list_athletes()}
+    current = st.session_state.get(CURRENT_ATHLETE)
+    if st.session_state.get(ATHLETE_WIDGET) not in athletes:
+        st.session_state.pop(ATHLETE_WIDGET, None)
+    athlete_id = st.selectbox(
+        "Athlete",
+        list(athletes),
+        format_func=lambda i: widgets.athlete_label(athletes[i]),
+        index=list(athletes).index(current) if current in athletes else None,
+        placeholder="Choose an athlete" if athletes else "No athletes yet: create one below",
+        key=ATHLETE_WIDGET,
+        label_visibility="collapsed",
+    )
+    st.session_state[CURRENT_ATHLETE] = athlete_id
+    with st.expander("New athlete", expanded=not athletes), st.form(
+        "new_athlete", clear_on_submit=True, border=False
+    ):
+        new_name = st.text_input("Name", placeholder="e.g. Anna Lee")
+        new_height = st.number_input(
+            "Height (m), optional", min_value=0.0, max_value=2.8, value=0.0, step=0.01,
+            help="With a height, distances and speeds are also given in metres.",
+        )
+        if st.form_submit_button("Create athlete"):
+            with user_errors():
+                created = store.create_athlete(new_name, new_height or None)
+                st.session_state[CURRENT_ATHLETE] = created.id
+                st.session_state.pop(ATHLETE_WIDGET, None)
+                st.toast(f"Athlete {created.name} created.")
+                st.rerun()
+
+with session_col:
+    st.subheader("Session")
+    sessions = {s.id: s for s in store.list_sessions(athlete_id)} if athlete_id else {}
+    mode = st.radio(
+        "Session", ["New session", "Existing session"], horizontal=True,
+        label_visibility="collapsed", key="analyse_session_mode",
+        disabled=not sessions,
+        index=0,
+    )
+    session_id: int | None = None
+    if mode == "Existing session" and sessions:
+        session_id = st.selectbox(
+            "Existing session", list(sessions),
+            format_func=lambda i: widgets.session_label(sessions[i]),
+            key="analyse_session",
+        )
+    else:
+        title = st.text_input("Title", value="Training", key="analyse_session_title")
+        day = st.date_input("Date", value=dt.date.today(), key="analyse_session_date")
+        tags = st.text_input("Tags", placeholder="squat, legs", help="Separated by commas.",
+                             key="analyse_session_tags")
+
+# ---------------------------------------------------------------- files and settings
+st.subheader("Photos and clips")
+uploads = st.file_uploader(
+    "Photos or clips",
+    accept_multiple_files=True,
+    key="analyse_uploads",
+    label_visibility="collapsed",
+)
+st.caption(
+    f"Up to {widgets.format_megabytes(upload_limit_mb())} per file. Photos: JPEG, PNG, "
+    "WebP or BMP. Clips: MP4, MOV, AVI, MKV or WebM. Files are recognised by their content, "
+    "not their name."
+)
+
+with st.expander("Settings"):
+    left, right = st.columns(2, gap="large")
+    max_people = left.number_input(
+        "People to analyse", min_value=1, max_value=10, value=4, step=1,
+        help="Most people followed in a clip or found in a photo.",
+    )
+    smoothing = left.toggle(
+        "Smooth the angle curves", value=True,
+        help="Removes outliers, fills gaps up to half a second and applies a 6 Hz "
+        "low-pass filter. The values as measured are always kept beside the smoothed ones.",
+    )
+    cutoff = left.slider("Low-pass cut-off (Hz)", 2.0, 12.0, 6.0, 0.5, disabled=not smoothing)
+    chosen = right.multiselect(
+        "Angles to show",
+        angle_choices(),
+        default=display_angles(),
+        format_func=angle_label,
+        key="analyse_angles",
+        help="Drawn on the frames and charted in the Clip view.",
+    )
+    st.session_state[DISPLAY_ANGLES] = chosen
+
+
+def _settings() -> PipelineSettings:
+    clean = CleanSettings(cutoff_hz=float(cutoff)) if smoothing else CleanSettings.raw()
+    return PipelineSettings(max_people=int(max_people), clean=clean)
+
+
+# ---------------------------------------------------------------- run
+job: jobs.AnalysisJob | None = st.session_state.get(JOB)
+busy = job is not None and job.running
+ready = bool(uploads) and athlete_id is not None
+run = st.button(
+    "Analyse", type="primary", disabled=busy or not ready, key="analyse_run",
+    help=None if ready else "Choose an athlete and add at least one file.",
+)
+
+if run and ready:
+    with user_errors():
+        settings = _settings()
+        if session_id is None:
+            session = store.get_or_create_session(
+                athlete_id, title, day, widgets.parse_tags(tags)
+            )
+            session_id = session.id
+        saved = []
+        for upload in uploads:
+            path, _sha = jobs.save_upload(upload, upload.name, uploads_dir())
+            saved.append((upload.name, path))
+        estimator = get_estimator(settings.max_people)
+        job = jobs.AnalysisJob(
+            store=store, estimator=estimator, athlete_id=athlete_id, session_id=session_id,
+            settings=settings, files=jobs.make_runs(saved), previews=previews_dir(),
+        ).start()
+        st.session_state[JOB] = job
+        st.session_state[JOB_SEEN] = False
+
+
+def _show(job: jobs.AnalysisJob) -> None:
+    for item in job.files:
+        line = jobs.summary_line(item)
+        if item.status == "running":
+            st.progress(jobs.fraction(item), text=line)
+        elif item.status == "waiting":
+            st.progress(0.0, text=line)
+        elif item.status == "done" and item.kind == "photo" and not item.people:
+            st.warning(line, icon=":material/person_off:")
+        elif item.status == "done":
+            st.success(line, icon=":material/check_circle:")
+        elif item.status == "cancelled":
+            st.info(line, icon=":material/cancel:")
+        else:
+            st.error(line, icon=":material/error:")
+
+
+@st.fragment(run_every=0.5 if busy or run else None)
+def _progress() -> None:
+    """Progress of the running batch, redrawn every half second without the whole page."""
+    job = st.session_state.get(JOB)
+    if job is None:
+        return
+    _show(job)
+    if job.running:
+        if st.button("Cancel", key="analyse_cancel", icon=":material/stop_circle:"):
+            job.cancel.set()
+            st.caption("Stopping after the current frame…")
+    elif not st.session_state.get(JOB_SEEN, True):
+        st.rerun()  # the whole page, once: results below, or straight to the clip
+
+
+job = st.session_state.get(JOB)
+if job is not None and not job.running and not st.session_state.get(JOB_SEEN, True):
+    # The batch has just finished: one clip with people in it opens in the Clip view.
+    st.session_state[JOB_SEEN] = True
+    done = [f for f in job.files if f.status == "done" and f.clip_id is not None]
+    if len(job.files) == 1 and len(done) == 1 and done[0].people:
+        st.session_state[CURRENT_CLIP] = done[0].clip_id
+        st.switch_page("dashboard/pages/clip_view.py")
+
+if job is not None:
+    st.subheader("Progress" if job.running else "Last run")
+    _progress()
+    if not job.running:
+        openable = [f for f in job.files
+                    if f.status == "done" and f.clip_id is not None and f.people]
+        for item in openable:
+            if st.button(f"Open {item.name}", key=f"open_{item.clip_id}",
+                         icon=":material/play_circle:"):
+                st.session_state[CURRENT_CLIP] = item.clip_id
+                st.switch_page("dashboard/pages/clip_view.py")

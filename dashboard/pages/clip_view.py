@@ -1,0 +1,323 @@
+"""Clip view: the annotated clip with a frame slider and play control, charts linked to the
+current frame, the clip's summary metrics, and the downloads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis.export import angles_table, csv_bytes, keypoints_table, summary_table
+from dashboard import charts, widgets
+from dashboard.annotate import track_label
+from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
+from dashboard.render import export_annotated_clip
+from dashboard.state import (
+    CURRENT_CLIP,
+    DISPLAY_ANGLES,
+    display_angles,
+    exports_dir,
+    get_store,
+    user_errors,
+)
+
+FRAME = "clip_frame"
+PLAYING = "clip_playing"
+PLAY_TICK_S = 0.25
+CHARTS = ("Angles", "Joint path", "Symmetry", "Repetitions")
+PATH_KEYPOINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle", "left_hip",
+                  "right_hip", "left_knee", "right_knee", "left_elbow", "right_elbow",
+                  "nose", "left_shoulder", "right_shoulder", "left_heel", "right_heel",
+                  "left_foot_index", "right_foot_index")
+
+store = get_store()
+st.title("Clip view")
+
+clips = [c for c in store.list_clips() if c.status in ("done", "failed")]
+if not clips:
+    st.info("No analysed clips yet: analyse one on the **Analyse** page.")
+    st.stop()
+
+labels = widgets.clip_labels(store.overview())
+by_id = {c.id: c for c in clips}
+wanted = st.session_state.get(CURRENT_CLIP)
+if wanted not in by_id:
+    wanted = clips[-1].id
+clip_id = st.selectbox(
+    "Clip", list(by_id), index=list(by_id).index(wanted),
+    format_func=lambda i: labels.get(i, by_id[i].file_name), key="clip_view_clip",
+)
+if clip_id != st.session_state.get(CURRENT_CLIP):
+    st.session_state[CURRENT_CLIP] = clip_id
+    st.session_state.pop(FRAME, None)
+    st.session_state[PLAYING] = False
+clip = store.get_clip(clip_id)
+
+if clip.status == "failed":
+    st.error(f"The analysis of {clip.file_name} failed: {clip.error or 'no reason given'}")
+    st.stop()
+
+data: ClipData = load_clip(clip)
+session = store.get_session(clip.session_id)
+facts = [session.athlete_name, f"{session.date:%Y-%m-%d}", session.title]
+if clip.kind == "video":
+    facts += [f"{clip.duration_s:.1f} s", f"{clip.fps:g} fps", f"{clip.width}×{clip.height}"]
+else:
+    facts += ["photo", f"{clip.width}×{clip.height}"]
+facts.append({0: "nobody found", 1: "1 person"}.get(len(clip.tracks),
+                                                    f"{len(clip.tracks)} people"))
+st.caption(" · ".join(facts))
+
+if not clip.tracks:
+    st.warning(
+        "No person was found in this photo." if clip.kind == "photo"
+        else "No person was found in this clip."
+    )
+
+# ---------------------------------------------------------------- choices
+tracks = {t.track_id: t for t in clip.tracks}
+athlete_track = clip.athlete_track
+choice_cols = st.columns([1.2, 2.2, 1], gap="medium")
+if tracks:
+    chosen_track = choice_cols[0].selectbox(
+        "Athlete is",
+        list(tracks),
+        index=list(tracks).index(athlete_track) if athlete_track in tracks else 0,
+        format_func=lambda t: f"{track_label(t)} · in {tracks[t].frames_seen} frames",
+        key=f"athlete_track_{clip.id}",
+        help="Which person the metrics, labels and exports are about.",
+    )
+    if chosen_track != athlete_track:
+        with user_errors():
+            store.set_athlete_track(clip.id, int(chosen_track))
+            athlete_track = int(chosen_track)
+            st.toast(f"{session.athlete_name} is now {track_label(athlete_track)}.")
+available = [n for n in widgets.angle_choices() if any(
+    n in t.angles.columns for t in data.tracks.values())] or widgets.angle_choices()
+names = choice_cols[1].multiselect(
+    "Angles",
+    available,
+    default=[n for n in display_angles() if n in available],
+    format_func=widgets.angle_label,
+    key=f"clip_angles_{clip.id}",
+)
+st.session_state[DISPLAY_ANGLES] = names
+show_raw = choice_cols[2].toggle("Show values as measured", value=True, key="clip_raw",
+                                 help="Thin dotted lines: the angles before smoothing.")
+show_others = choice_cols[2].toggle("Show other people", value=True, key="clip_others")
+track = data.tracks.get(athlete_track) if athlete_track is not None else None
+athlete_name = session.athlete_name
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _figure(kind: str, clip_id: int, stamp: str, track_id: int, names: tuple[str, ...],
+            show_raw: bool, _data: ClipData) -> dict:
+    """A chart of the clip, built once per choice; the frame cursor is added per frame."""
+    view = _data.tracks[track_id]
+    analysis = view.analysis
+    times = view.times
+    if kind == "Angles":
+        fig = charts.angles_figure(times, view.angles, names,
+                                   raw=view.angles_raw if show_raw else None)
+    elif kind == "Joint path":
+        fig = charts.joint_path_figure(
+            analysis.trajectories, path_keypoints(names), analysis.trajectory_unit,
+            (_data.clip.width, _data.clip.height),
+        )
+    elif kind == "Symmetry":
+        pairs = list(dict.fromkeys(charts.joint_of(n) for n in names
+                                   if n.startswith(("left_", "right_"))))
+        fig = charts.symmetry_figure(times, analysis.symmetry_per_frame, analysis.symmetry,
+                                     pairs or list(analysis.symmetry.index[:4]))
+    else:
+        fig = charts.repetitions_figure(times, view.angles, analysis.rep_signal,
+                                        analysis.repetitions)
+    return fig.to_dict()
+
+
+def path_keypoints(names: Sequence[str]) -> list[str]:
+    """Keypoints whose paths are drawn: the joints of the chosen angles (ankles by default)."""
+    joints = {n.removesuffix("_3d") for n in names}
+    chosen = [k for k in PATH_KEYPOINTS if k in joints]
+    return chosen[:4] or ["left_ankle", "right_ankle"]
+
+
+# ---------------------------------------------------------------- the viewer
+def _step(delta: int) -> None:
+    st.session_state[FRAME] = int(np.clip(st.session_state.get(FRAME, 0) + delta, 0,
+                                          data.frame_count - 1))
+
+
+def _toggle_play() -> None:
+    playing = not st.session_state.get(PLAYING, False)
+    st.session_state[PLAYING] = playing
+    if playing and st.session_state.get(FRAME, 0) >= data.frame_count - 1:
+        st.session_state[FRAME] = 0
+    st.session_state["clip_play_clock"] = time.monotonic()
+
+
+playing = bool(st.session_state.get(PLAYING)) and clip.kind == "video"
+
+
+@st.fragment(run_every=PLAY_TICK_S if playing else None)
+def viewer() -> None:
+    last = data.frame_count - 1
+    if st.session_state.get(PLAYING) and clip.kind == "video":
+        now = time.monotonic()
+        elapsed = now - st.session_state.get("clip_play_clock", now)
+        st.session_state["clip_play_clock"] = now
+        step = max(1, int(round(elapsed * (clip.fps or 30.0))))
+        current = int(st.session_state.get(FRAME, 0)) + step
+        if current >= last:
+            current = last
+            st.session_state[PLAYING] = False
+        st.session_state[FRAME] = current
+    frame_col, chart_col = st.columns([1.25, 1], gap="medium")
+    with frame_col:
+        frame = int(st.session_state.get(FRAME, 0))
+        frame = min(max(frame, 0), last)
+        image = frame_image(data, frame, athlete_track, athlete_name, tuple(names),
+                            show_others)
+        st.image(image, width="stretch", output_format="JPEG")
+        if clip.kind == "video":
+            t = float(data.frame_times[frame])
+            controls = st.columns([0.7, 0.7, 0.9, 5], vertical_alignment="center")
+            controls[0].button("", icon=":material/skip_previous:", key="clip_prev",
+                               on_click=_step, args=(-1,), help="Previous frame")
+            controls[1].button("", icon=":material/skip_next:", key="clip_next",
+                               on_click=_step, args=(1,), help="Next frame")
+            controls[2].button(
+                "", icon=":material/pause:" if st.session_state.get(PLAYING)
+                else ":material/play_arrow:", key="clip_play", on_click=_toggle_play,
+                help="Pause" if st.session_state.get(PLAYING) else "Play",
+            )
+            controls[3].caption(f"Frame {frame} of 0–{last} · {t:.2f} s")
+            st.slider("Frame", 0, last, key=FRAME, label_visibility="collapsed",
+                      format="%d")
+    with chart_col:
+        if track is None:
+            st.info("Choose the athlete to see their charts.")
+            return
+        if clip.kind != "video":
+            photo_angles(track)
+            return
+        kind = st.radio("Chart", CHARTS, horizontal=True, key="clip_chart",
+                        label_visibility="collapsed")
+        pos = track.position(frame)
+        with user_errors():
+            fig = _figure(kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names),
+                          show_raw, data)
+            now = float(data.frame_times[frame])
+            if kind in ("Angles", "Repetitions"):
+                fig = charts.with_cursor(fig, now, "x", "paper" if kind == "Angles"
+                                         else "y domain")
+            elif kind in ("Joint path", "Symmetry"):
+                fig = charts.with_cursor(fig, now, "x2", "y2 domain")
+            if kind == "Joint path" and pos is not None:
+                fig = charts.with_markers(fig, charts.path_points(
+                    track.analysis.trajectories, path_keypoints(names), pos))
+            st.plotly_chart(fig, theme=None, config=charts.GRAPH_CONFIG, key="clip_chart_fig")
+            if kind == "Repetitions" and track.analysis.repetitions.empty:
+                st.caption("No repetitive movement was found in this clip.")
+
+
+def photo_angles(view) -> None:
+    row = view.angles.iloc[0] if len(view.angles) else pd.Series(dtype=float)
+    table = pd.DataFrame(
+        {"Angle": [widgets.angle_label(n) for n in names if n in row.index],
+         "Degrees": [row[n] for n in names if n in row.index]}
+    )
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"Degrees": st.column_config.NumberColumn(format="%.0f°")})
+
+
+if clip.tracks:
+    viewer()
+
+# ---------------------------------------------------------------- summary and downloads
+if track is not None and clip.kind == "video":
+    st.subheader("Summary")
+    summary = track.analysis.summary
+    rows = [n for n in names if n in summary.index] or list(summary.index[:8])
+    table = pd.DataFrame(
+        {
+            "Angle": [widgets.angle_label(n) for n in rows],
+            "Min (°)": summary.loc[rows, "min"].to_numpy(),
+            "Max (°)": summary.loc[rows, "max"].to_numpy(),
+            "ROM (°)": summary.loc[rows, "rom"].to_numpy(),
+            "Mean (°)": summary.loc[rows, "mean"].to_numpy(),
+        }
+    )
+    sym = track.analysis.symmetry
+    table["Symmetry index (%)"] = [
+        sym.loc[charts.joint_of(n), "si"] if charts.joint_of(n) in sym.index else np.nan
+        for n in rows
+    ]
+    reps = track.analysis.repetitions
+    metrics = st.columns(4)
+    metrics[0].metric("Repetitions", len(reps))
+    if not reps.empty:
+        metrics[1].metric("Mean ROM per repetition", f"{reps['rom'].mean():.0f}°")
+        metrics[2].metric("Mean duration", f"{reps['duration_s'].mean():.2f} s")
+    if track.analysis.scale_m_per_px:
+        metrics[3].metric("Scale", f"{track.analysis.scale_m_per_px * 1000:.2f} mm/px")
+    st.dataframe(
+        table, hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.1f")
+                       for c in table.columns if c != "Angle"},
+    )
+    for note in track.analysis.notes:
+        st.caption(note)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _csv(what: str, clip_id: int, stamp: str) -> bytes:
+    table = {"angles": angles_table, "keypoints": keypoints_table,
+             "summary": summary_table}[what](store, clip_id)
+    return csv_bytes(table)
+
+
+if clip.tracks:
+    st.subheader("Downloads")
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in clip.file_name.rsplit(
+        ".", 1)[0])[:60] or "clip"
+    cols = st.columns(4)
+    with user_errors():
+        for col, what, label in zip(
+            cols, ("angles", "keypoints", "summary"),
+            ("Angles CSV", "Keypoints CSV", "Summary CSV"), strict=False,
+        ):
+            col.download_button(
+                label, _csv(what, clip.id, clip_stamp(clip)), file_name=f"{stem}-{what}.csv",
+                mime="text/csv", icon=":material/download:", key=f"download_{what}",
+                on_click="ignore",
+            )
+    if clip.kind == "video":
+        video_key = f"clip_video_{clip.id}_{athlete_track}_{hash(tuple(names))}_{show_others}"
+        if cols[3].button("Annotated video", icon=":material/movie:", key="make_video",
+                          help="Draws every frame and encodes an MP4 (H.264) that plays "
+                          "in any browser."):
+            bar = st.progress(0.0, text="Drawing the frames…")
+
+            def _progress(done: int, total: int) -> None:
+                bar.progress(min(1.0, done / max(total, 1)),
+                             text=f"Drawing the frames… {done} of {total}")
+
+            with user_errors():
+                path = export_annotated_clip(
+                    data, exports_dir(), athlete_track, athlete_name, tuple(names),
+                    show_others, progress=_progress,
+                )
+                st.session_state[video_key] = str(path)
+            bar.empty()
+        path = st.session_state.get(video_key)
+        if path:
+            st.video(path)
+            with open(path, "rb") as f:
+                st.download_button("Download the annotated video (MP4)", f.read(),
+                                   file_name=f"{stem}-annotated.mp4", mime="video/mp4",
+                                   icon=":material/download:", key="download_video",
+                                   on_click="ignore")

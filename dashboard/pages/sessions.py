@@ -1,0 +1,151 @@
+"""Sessions: athletes, their sessions and clips; search, open, rename, delete (confirmed)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import widgets
+from dashboard.state import CURRENT_CLIP, get_store, user_errors
+
+CONFIRM = "sessions_confirm_delete"
+
+store = get_store()
+st.title("Sessions")
+st.caption("Every athlete, their training sessions and the clips analysed in them.")
+
+search = st.text_input(
+    "Search", placeholder="Athlete, session title, tag or file name", key="sessions_search"
+)
+with user_errors():
+    overview = store.overview()
+    table = widgets.overview_table(overview, search)
+    if overview.empty:
+        st.info("No athletes yet. Create one and analyse a clip on the **Analyse** page.")
+    elif table.empty:
+        st.info(f"Nothing matches “{search}”.")
+    else:
+        n_athletes = table["Athlete"].nunique()
+        n_sessions = table.dropna(subset=["Session"]).drop_duplicates(["Athlete", "Date",
+                                                                       "Session"]).shape[0]
+        n_clips = int(table["File"].notna().sum())
+        st.caption(f"{n_athletes} athletes · {n_sessions} sessions · {n_clips} clips")
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "Date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
+                "Duration (s)": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+            },
+        )
+
+
+def _ask(kind: str, item_id: int, label: str) -> None:
+    st.session_state[CONFIRM] = (kind, int(item_id), label)
+
+
+def _confirmation(kind: str, item_id: int, delete) -> None:
+    """The confirm step of a delete: the warning and the two buttons, when it was asked for."""
+    pending = st.session_state.get(CONFIRM)
+    if not pending or pending[0] != kind or pending[1] != int(item_id):
+        return
+    st.warning(f"Delete {pending[2]} and everything in it? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Delete for good", type="primary", key=f"confirm_{kind}"):
+        with user_errors():
+            delete(int(item_id))
+            st.session_state.pop(CONFIRM, None)
+            if kind == "clip" and st.session_state.get(CURRENT_CLIP) == int(item_id):
+                st.session_state.pop(CURRENT_CLIP, None)
+            st.toast(f"Deleted {pending[2]}.")
+            st.rerun()
+    if no.button("Keep it", key=f"cancel_{kind}"):
+        st.session_state.pop(CONFIRM, None)
+        st.rerun()
+
+
+if not overview.empty:
+    st.subheader("Manage")
+    athlete_tab, session_tab, clip_tab = st.tabs(["Athlete", "Session", "Clip"])
+
+    with athlete_tab:
+        athletes = {a.id: a for a in store.list_athletes()}
+        athlete_id = st.selectbox(
+            "Athlete", list(athletes), format_func=lambda i: widgets.athlete_label(athletes[i]),
+            key="manage_athlete",
+        )
+        athlete = athletes.get(athlete_id)
+        if athlete is not None:
+            with st.form("rename_athlete", border=False):
+                name = st.text_input("Name", value=athlete.name)
+                height = st.number_input(
+                    "Height (m)", min_value=0.0, max_value=2.8, step=0.01,
+                    value=float(athlete.height_m or 0.0),
+                    help="Used to give distances and speeds in metres. 0: unknown.",
+                )
+                if st.form_submit_button("Save athlete"):
+                    with user_errors():
+                        store.update_athlete(
+                            athlete.id,
+                            name=name if name != athlete.name else None,
+                            height_m=height if height > 0 else None,
+                        )
+                        st.toast("Athlete saved.")
+                        st.rerun()
+            st.button(
+                "Delete athlete…", key="delete_athlete", on_click=_ask,
+                args=("athlete", athlete.id, f"the athlete {athlete.name}"),
+            )
+            _confirmation("athlete", athlete.id, store.delete_athlete)
+
+    with session_tab:
+        sessions = {s.id: s for s in store.list_sessions()}
+        session_id = st.selectbox(
+            "Session", list(sessions), format_func=lambda i: widgets.session_label(sessions[i]),
+            key="manage_session",
+        )
+        chosen = sessions.get(session_id)
+        if chosen is not None:
+            with st.form("edit_session", border=False):
+                title = st.text_input("Title", value=chosen.title)
+                day = st.date_input("Date", value=chosen.date)
+                tags = st.text_input("Tags", value=", ".join(chosen.tags),
+                                     help="Separated by commas.")
+                if st.form_submit_button("Save session"):
+                    with user_errors():
+                        store.update_session(
+                            chosen.id,
+                            title=title if title != chosen.title else None,
+                            date=day,
+                            tags=widgets.parse_tags(tags),
+                        )
+                        st.toast("Session saved.")
+                        st.rerun()
+            st.button(
+                "Delete session…", key="delete_session", on_click=_ask,
+                args=("session", chosen.id, f"the session {chosen.title} ({chosen.date})"),
+            )
+            _confirmation("session", chosen.id, store.delete_session)
+
+    with clip_tab:
+        clips = {c.id: c for c in store.list_clips()}
+        labels = widgets.clip_labels(overview)
+        clip_id = st.selectbox(
+            "Clip", list(clips), format_func=lambda i: labels.get(i, clips[i].file_name),
+            key="manage_clip",
+        )
+        clip = clips.get(clip_id)
+        if clip is not None:
+            open_col, delete_col = st.columns(2)
+            if open_col.button("Open in Clip view", type="primary", key="open_clip",
+                               disabled=clip.status != "done"):
+                st.session_state[CURRENT_CLIP] = clip.id
+                st.switch_page("dashboard/pages/clip_view.py")
+            delete_col.button(
+                "Delete clip…", key="delete_clip", on_click=_ask,
+                args=("clip", clip.id, f"the clip {clip.file_name}"),
+            )
+            if clip.status == "failed" and clip.error:
+                st.error(f"Analysis failed: {clip.error}")
+            _confirmation("clip", clip.id, store.delete_clip)
+

@@ -1,0 +1,108 @@
+"""What the pages share: the store, the estimator, the data folder and user-error display.
+
+Long-lived objects are Streamlit resources, created once per server process:
+the :class:`~analysis.store.Store` per database URL (``POSTURE_DB_URL`` is read
+on every call, so tests may point the app at their own database) and the
+:class:`~estimator.PoseEstimator` per number of people (its models load once).
+
+Files the dashboard keeps (uploads, previews for the frame slider, exported
+clips) live under :func:`data_dir`: ``$POSTURE_DATA_DIR``, else the project's
+``data/`` folder, beside the default database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import streamlit as st
+
+from analysis.errors import AnalysisError
+from analysis.store import Store, default_url
+from estimator.errors import EstimatorError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR_ENV = "POSTURE_DATA_DIR"
+
+#: Session-state keys shared between pages.
+CURRENT_CLIP = "current_clip_id"
+CURRENT_ATHLETE = "current_athlete_id"
+#: Angles drawn on frames and charted (a plain key: it outlives the widgets that set it).
+DISPLAY_ANGLES = "display_angles"
+DEFAULT_DISPLAY_ANGLES: tuple[str, ...] = (
+    "left_knee", "right_knee", "left_hip", "right_hip", "left_elbow", "right_elbow",
+)
+
+
+def display_angles() -> list[str]:
+    """The angles the user chose to see (the default set until they choose)."""
+    return list(st.session_state.get(DISPLAY_ANGLES, DEFAULT_DISPLAY_ANGLES))
+
+
+def upload_limit_mb() -> int:
+    """Largest upload accepted, in MB (``server.maxUploadSize``, .streamlit/config.toml)."""
+    return int(st.get_option("server.maxUploadSize"))
+
+
+def data_dir() -> Path:
+    """Where uploads, previews and exports are kept (created when missing)."""
+    folder = Path(os.environ.get(DATA_DIR_ENV) or PROJECT_ROOT / "data")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def uploads_dir() -> Path:
+    folder = data_dir() / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def previews_dir() -> Path:
+    return data_dir() / "previews"
+
+
+def exports_dir() -> Path:
+    folder = data_dir() / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@st.cache_resource(show_spinner=False)
+def _store_for(url: str) -> Store:
+    return Store(url)
+
+
+def get_store() -> Store:
+    """The store of ``$POSTURE_DB_URL`` (default SQLite ``data/posture.db``), opened once."""
+    return _store_for(default_url())
+
+
+@st.cache_resource(show_spinner="Loading the pose models…")
+def get_estimator(max_people: int):  # -> estimator.PoseEstimator
+    """The pose estimator for up to ``max_people`` people; its models load once per process."""
+    from estimator import PoseEstimator
+
+    return PoseEstimator(max_people=max_people)
+
+
+USER_ERRORS: tuple[type[BaseException], ...] = (AnalysisError, EstimatorError)
+
+
+@contextlib.contextmanager
+def user_errors(prefix: str = "") -> Iterator[None]:
+    """Show a user's mistake (bad file, unknown clip, locked database) as one ``st.error`` line.
+
+    The block stops at the error; the page goes on after it. Bugs keep their
+    traceback (they are not the user's to fix).
+    """
+    try:
+        yield
+    except USER_ERRORS as error:
+        st.error(f"{prefix}{one_line(error)}")
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

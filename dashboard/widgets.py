@@ -1,0 +1,121 @@
+"""Small presentation helpers shared by the pages: labels, tables, tags.
+
+No analysis here: these only name, format and filter what the store returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from analysis.angles import angle_names
+from analysis.store import AthleteInfo, ClipInfo, SessionInfo
+
+
+def athlete_label(athlete: AthleteInfo | None) -> str:
+    if athlete is None:
+        return ""
+    height = f" · {athlete.height_m:.2f} m" if athlete.height_m else ""
+    return f"{athlete.name}{height}"
+
+
+def session_label(session: SessionInfo | None) -> str:
+    if session is None:
+        return ""
+    tags = f" · {', '.join(session.tags)}" if session.tags else ""
+    return f"{session.athlete_name} · {session.date:%Y-%m-%d} · {session.title}{tags}"
+
+
+def parse_tags(text: str) -> list[str]:
+    """``"squat, legs ,  "`` -> ``["squat", "legs"]``."""
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    seconds = float(seconds)
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+def format_megabytes(mb: int) -> str:
+    """``1024`` -> ``1 GB``, ``200`` -> ``200 MB`` (Streamlit's upload limit is in MB)."""
+    if mb >= 1024 and mb % 1024 == 0:
+        return f"{mb // 1024} GB"
+    return f"{mb} MB"
+
+
+def clip_kind_label(kind: str | None) -> str:
+    return {"photo": "Photo", "video": "Clip"}.get(kind or "", "")
+
+
+OVERVIEW_COLUMNS = ["Athlete", "Date", "Session", "Tags", "File", "Type", "Status", "Frames",
+                    "Duration (s)", "People"]
+
+
+def overview_table(overview: pd.DataFrame, search: str | None = None) -> pd.DataFrame:
+    """The store's overview as the Sessions page shows it, keeping rows that match ``search``.
+
+    ``search`` matches (any case) the athlete's name, the session's title, a tag or
+    the file name.
+    """
+    if overview.empty:
+        return pd.DataFrame(columns=OVERVIEW_COLUMNS)
+    table = pd.DataFrame(
+        {
+            "Athlete": overview["athlete"],
+            "Date": pd.to_datetime(overview["date"]).dt.date,
+            "Session": overview["session"],
+            "Tags": overview["tags"].map(lambda t: ", ".join(t) if isinstance(t, list) else ""),
+            "File": overview["file_name"],
+            "Type": overview["kind"].map(clip_kind_label),
+            "Status": overview["status"].map(lambda s: {"done": "analysed", "failed": "failed",
+                                                        "running": "running",
+                                                        "pending": "waiting"}.get(s, "")),
+            "Frames": overview["frame_count"],
+            "Duration (s)": overview["duration_s"],
+            "People": overview["n_tracks"],
+        }
+    )
+    if search and search.strip():
+        needle = search.strip().casefold()
+        haystack = (
+            table["Athlete"].fillna("") + "\n" + table["Session"].fillna("") + "\n"
+            + table["Tags"].fillna("") + "\n" + table["File"].fillna("")
+        ).str.casefold()
+        table = table[haystack.str.contains(needle, regex=False)]
+    return table.reset_index(drop=True)
+
+
+def clip_labels(overview: pd.DataFrame) -> dict[int, str]:
+    """clip id -> ``athlete · date · session · file``."""
+    rows = overview.dropna(subset=["clip_id"])
+    return {
+        int(r.clip_id): f"{r.athlete} · {pd.Timestamp(r.date):%Y-%m-%d} · {r.session} · "
+        f"{r.file_name}"
+        for r in rows.itertuples()
+    }
+
+
+def clip_label(clip: ClipInfo, labels: dict[int, str]) -> str:
+    return labels.get(clip.id, clip.file_name)
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def angle_choices(with_3d: bool = True) -> list[str]:
+    """Every angle the analysis measures, in its documented order."""
+    return list(angle_names(with_3d))
+
+
+def angle_label(name: str) -> str:
+    """``left_knee`` -> ``Left knee``; ``trunk_lean_3d`` -> ``Trunk lean (3D)``."""
+    base = name.removesuffix("_3d")
+    text = base.replace("_", " ").capitalize()
+    return f"{text} (3D)" if name.endswith("_3d") else text

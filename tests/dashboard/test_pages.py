@@ -1,0 +1,203 @@
+"""Each page's logic through Streamlit's AppTest: what a coach does and what they get.
+
+The app runs in-process against a temporary database (``POSTURE_DB_URL``) and data
+folder (``POSTURE_DATA_DIR``); clips are put in the store as the pipeline leaves them,
+from synthetic squats (no estimator needed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from analysis.export import angles_table, csv_bytes, summary_table
+from analysis.store import Store
+from tests.dashboard.conftest import PROJECT_ROOT, make_synthetic_clip
+
+APP = str(PROJECT_ROOT / "streamlit_app.py")
+TIMEOUT_S = 60
+
+
+@pytest.fixture()
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
+    url = f"sqlite:///{tmp_path / 'posture.db'}"
+    monkeypatch.setenv("POSTURE_DB_URL", url)
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    return Store(url)
+
+
+@pytest.fixture()
+def media(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    """Every file the app hands to the browser (downloads, images), by media id."""
+    served: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        served[file_id] = self._files_by_id[file_id].content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    return served
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    if page != "analyse":
+        at.switch_page(f"dashboard/pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def download(at: AppTest, label: str, media: dict[str, bytes]) -> bytes:
+    buttons = [b for b in at.get("download_button") if b.proto.label == label]
+    assert buttons, f"no download button {label!r}"
+    file_id = Path(buttons[0].proto.url).stem
+    return media[file_id]
+
+
+# ------------------------------------------------------------------------------- Analyse
+
+
+def test_a_coach_creates_an_athlete_and_it_is_selected(store: Store):
+    at = open_page("analyse")
+    name = next(t for t in at.text_input if t.label == "Name")
+    height = next(n for n in at.number_input if n.label.startswith("Height"))
+    name.input("Anna Lee")
+    height.set_value(1.72)
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    assert not at.exception
+    athletes = store.list_athletes()
+    assert [(a.name, a.height_m) for a in athletes] == [("Anna Lee", pytest.approx(1.72))]
+    chosen = next(s for s in at.selectbox if s.label == "Athlete")
+    assert chosen.value == athletes[0].id
+
+
+def test_a_taken_athlete_name_is_one_clear_error_line(store: Store):
+    store.create_athlete("Anna Lee")
+    at = open_page("analyse")
+    next(t for t in at.text_input if t.label == "Name").input("anna  lee")
+    next(b for b in at.button if b.label == "Create athlete").click().run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "already an athlete named" in at.error[0].value
+    assert len(store.list_athletes()) == 1
+
+
+def test_the_upload_limit_is_stated_and_analyse_waits_for_an_athlete_and_files(store: Store):
+    at = open_page("analyse")
+    assert any("Up to 1 GB per file" in c.value for c in at.caption)
+    run = next(b for b in at.button if b.label == "Analyse")
+    assert run.disabled
+
+
+# ------------------------------------------------------------------------------- Sessions
+
+
+def test_sessions_lists_athletes_sessions_and_clips_and_searches(store: Store, tmp_path: Path):
+    make_synthetic_clip(store, tmp_path / "clips", athlete="Anna Lee", session="Squats")
+    bob = store.create_athlete("Bob Marsh")
+    store.create_session(bob.id, "Sprint drills", dt.date(2026, 3, 1), tags=["speed"])
+    at = open_page("sessions")
+    table = at.dataframe[0].value
+    assert set(table["Athlete"]) == {"Anna Lee", "Bob Marsh"}
+    squat = table[table["Session"] == "Squats"].iloc[0]
+    assert squat["Status"] == "analysed" and squat["People"] == 1 and squat["Frames"] == 90
+
+    at.text_input(key="sessions_search").input("speed").run()
+    found = at.dataframe[0].value
+    assert list(found["Session"]) == ["Sprint drills"]
+    at.text_input(key="sessions_search").input("nobody").run()
+    assert any("Nothing matches" in i.value for i in at.info)
+
+
+def test_deleting_a_session_asks_first_and_removes_only_it(store: Store, tmp_path: Path):
+    make_synthetic_clip(store, tmp_path / "clips", athlete="Anna Lee", session="Squats")
+    anna = store.find_athlete("Anna Lee")
+    store.create_session(anna.id, "Lunges", dt.date(2026, 1, 5))
+    at = open_page("sessions")
+    lunges = next(s for s in store.list_sessions() if s.title == "Lunges")
+    at.selectbox(key="manage_session").select(lunges.id).run()
+    at.button(key="delete_session").click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    assert len(store.list_sessions()) == 2  # nothing deleted yet
+    at.button(key="confirm_session").click().run()
+    assert not at.exception
+    assert [s.title for s in store.list_sessions()] == ["Squats"]
+    assert len(store.list_clips()) == 1
+
+
+def test_renaming_an_athlete(store: Store):
+    store.create_athlete("Anna Le")
+    at = open_page("sessions")
+    next(t for t in at.text_input if t.label == "Name").input("Anna Lee")
+    next(b for b in at.button if b.label == "Save athlete").click().run()
+    assert not at.exception
+    assert [a.name for a in store.list_athletes()] == ["Anna Lee"]
+
+
+# ------------------------------------------------------------------------------- Clip view
+
+
+def test_clip_view_shows_the_frame_a_chart_and_the_summary(store: Store, tmp_path: Path):
+    make_synthetic_clip(store, tmp_path / "clips")
+    at = open_page("clip_view")
+    assert not at.exception
+    assert len(at.get("imgs")) == 1  # the annotated frame
+    assert len(at.get("plotly_chart")) == 1
+    assert any(m.label == "Repetitions" and m.value == "2" for m in at.metric)
+    summary = at.dataframe[0].value
+    knee = summary[summary["Angle"] == "Left knee"].iloc[0]
+    assert knee["ROM (°)"] == pytest.approx(88.6, abs=2)
+
+
+def test_the_angles_download_is_the_analysis_export(store: Store, tmp_path: Path, media):
+    clip_id = make_synthetic_clip(store, tmp_path / "clips")
+    at = open_page("clip_view")
+    served = download(at, "Angles CSV", media)
+    assert served == csv_bytes(angles_table(store, clip_id))
+    header = served.decode("utf-8").splitlines()[0].split(",")
+    assert header[:4] == ["frame", "time_s", "track_id", "left_knee"]
+    assert len(served.decode("utf-8").splitlines()) == 1 + 90
+    summary = download(at, "Summary CSV", media)
+    assert summary == csv_bytes(summary_table(store, clip_id))
+
+
+def test_moving_the_frame_slider_draws_that_frame_and_keeps_the_analysis(
+    store: Store, tmp_path: Path, media
+):
+    make_synthetic_clip(store, tmp_path / "clips")
+    at = open_page("clip_view")
+    at.slider(key="clip_frame").set_value(45).run()
+    assert not at.exception
+    assert any("Frame 45 of 0–89" in c.value for c in at.caption)
+
+
+def test_choosing_the_athletes_track_is_kept(store: Store, tmp_path: Path):
+    clip_id = make_synthetic_clip(store, tmp_path / "clips")
+    at = open_page("clip_view")
+    chooser = at.selectbox(key=f"athlete_track_{clip_id}")
+    assert chooser.value == 0
+    assert store.get_clip(clip_id).athlete_track == 0
+
+
+def test_a_failed_clip_says_why(store: Store):
+    anna = store.create_athlete("Anna Lee")
+    session = store.create_session(anna.id, "Squats")
+    clip, _ = store.register_clip(
+        session.id, file_name="broken.mp4", stored_path="/nowhere/broken.mp4", sha256="0" * 64,
+        kind="video", fps=30, width=10, height=10, frame_count=1, duration_s=0.1, settings={},
+    )
+    store.mark_failed(clip.id, "broken.mp4: truncated: the file has 10 bytes")
+    at = open_page("clip_view")
+    assert any("truncated" in e.value for e in at.error)
+
+
+def test_clip_view_without_clips_points_to_analyse(store: Store):
+    at = open_page("clip_view")
+    assert any("Analyse" in i.value for i in at.info)
+
