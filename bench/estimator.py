@@ -428,10 +428,10 @@ def compare(ours: list[list[PersonRecord]], mp: list[np.ndarray | None]) -> dict
 
 
 def _short(frames: list[int]) -> str:
-    """Frame numbers as stretches, e.g. '(12-14, 30)', or '' when none."""
+    """Frame numbers as stretches, e.g. ' (12-14, 30)', or '' when none."""
     if not frames:
         return ""
-    return "(" + ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in _stretches(frames)) + ")"
+    return " (" + ", ".join(f"{a}-{b}" if a != b else f"{a}" for a, b in _stretches(frames)) + ")"
 
 
 def pct(x: float) -> str:
@@ -592,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    not both tracked on frames: {gaps or 'none'}")
     print(f"    whole clip: {ours_m['frames_with_2_or_more']}/{n_frames} frames with >= 2 people,"
           f" {ours_m['frames_with_nobody']} with nobody, "
-          f"{len(ours_m['frames_with_duplicates'])} with a person tracked twice "
+          f"{len(ours_m['frames_with_duplicates'])} with a person tracked twice"
           f"{_short(ours_m['frames_with_duplicates'])}; {ours_m['distinct_track_ids']} distinct "
           f"track ids (frames per id {ours_m['frames_per_track']})")
 
