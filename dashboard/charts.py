@@ -453,3 +453,34 @@ def progress_figure(
     fig.update_xaxes(title_text="Session date")
     fig.update_yaxes(title_text=f"{title} ({unit})")
     return fig
+
+
+def repetition_comparison_figure(
+    reps_a: pd.DataFrame, reps_b: pd.DataFrame, labels: tuple[str, str]
+) -> go.Figure:
+    """ROM and duration of each repetition of two clips, side by side.
+
+    ``reps_a`` / ``reps_b``: the stored repetition tables (``rep``, ``rom`` in
+    degrees, ``duration_s`` in seconds).
+    """
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=["Range of motion", "Duration"])
+    for reps, label, colour in ((reps_a, labels[0], PALETTE.compare[0]),
+                                (reps_b, labels[1], PALETTE.compare[1])):
+        if reps.empty:
+            continue
+        x = reps["rep"].astype(int)
+        fig.add_trace(go.Bar(x=x, y=reps["rom"], name=label, marker_color=colour,
+                             legendgroup=label,
+                             hovertemplate="Repetition %{x}: %{y:.0f}°<extra></extra>"),
+                      row=1, col=1)
+        fig.add_trace(go.Bar(x=x, y=reps["duration_s"], name=label, marker_color=colour,
+                             legendgroup=label, showlegend=False,
+                             hovertemplate="Repetition %{x}: %{y:.2f} s<extra></extra>"),
+                      row=1, col=2)
+    fig.update_xaxes(title_text="Repetition", dtick=1)
+    fig.update_yaxes(title_text="ROM (°)", row=1, col=1)
+    fig.update_yaxes(title_text="Duration (s)", row=1, col=2)
+    finish(fig, 360, top=72)
+    fig.update_layout(barmode="group")
+    return fig

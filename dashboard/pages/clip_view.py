@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -314,10 +315,13 @@ if clip.tracks:
                 st.session_state[video_key] = str(path)
             bar.empty()
         path = st.session_state.get(video_key)
-        if path:
-            st.video(path)
+        if path and Path(path).is_file():
+            video_col, side_col = st.columns([1.25, 1], gap="medium")
+            video_col.video(path)
             with open(path, "rb") as f:
-                st.download_button("Download the annotated video (MP4)", f.read(),
-                                   file_name=f"{stem}-annotated.mp4", mime="video/mp4",
-                                   icon=":material/download:", key="download_video",
-                                   on_click="ignore")
+                side_col.download_button(
+                    "Download the annotated video (MP4)", f.read(),
+                    file_name=f"{stem}-annotated.mp4", mime="video/mp4",
+                    icon=":material/download:", key="download_video", on_click="ignore",
+                )
+            side_col.caption("H.264 MP4: plays in any browser and on phones.")

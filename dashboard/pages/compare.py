@@ -1,3 +1,180 @@
+"""Compare: two clips (the same athlete on two dates, or two athletes) on a 0-100 % time axis,
+repetition by repetition, with the differences of ROM, peaks and symmetry, and the two clips
+side by side at the same phase."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-st.title('compare')
+from analysis.comparison import compare_clips
+from analysis.store import ClipInfo
+from dashboard import charts, widgets
+from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
+from dashboard.state import display_angles, get_store, user_errors
+
+store = get_store()
+st.title("Compare")
+st.caption(
+    "Two clips side by side: last month's session against today's, or two athletes. "
+    "Time runs from 0 to 100 % of each repetition (or of the whole clip), so movements of "
+    "different speeds line up. Differences are B − A."
+)
+
+clips = [c for c in store.list_clips(status="done") if c.kind == "video" and c.tracks]
+if len(clips) < 2:
+    st.info("Compare needs two analysed clips with people in them: analyse another one on "
+            "the **Analyse** page.")
+    st.stop()
+
+overview = store.overview()
+labels = widgets.clip_labels(overview)
+sessions = {s.id: s for s in store.list_sessions()}
+
+
+def pick(side: str, default: ClipInfo, column) -> ClipInfo:
+    """Athlete, session and clip of one side of the comparison."""
+    with column:
+        st.markdown(f"**Clip {side}**")
+        athletes = sorted({c.athlete_id for c in clips})
+        names = {a.id: a.name for a in store.list_athletes()}
+        athlete = st.selectbox(
+            "Athlete", athletes, index=athletes.index(default.athlete_id),
+            format_func=lambda i: names.get(i, str(i)), key=f"compare_athlete_{side}",
+        )
+        own = [c for c in clips if c.athlete_id == athlete]
+        session_ids = list(dict.fromkeys(c.session_id for c in own))
+        start = session_ids.index(default.session_id) if default.session_id in session_ids else 0
+        session_id = st.selectbox(
+            "Session", session_ids, index=start,
+            format_func=lambda i: f"{sessions[i].date:%Y-%m-%d} · {sessions[i].title}",
+            key=f"compare_session_{side}",
+        )
+        in_session = {c.id: c for c in own if c.session_id == session_id}
+        ids = list(in_session)
+        clip_id = st.selectbox(
+            "Clip", ids, index=ids.index(default.id) if default.id in ids else 0,
+            format_func=lambda i: in_session[i].file_name, key=f"compare_clip_{side}",
+        )
+        return in_session[clip_id]
+
+
+left, right = st.columns(2, gap="large")
+clip_a = pick("A", clips[-2], left)
+clip_b = pick("B", clips[-1], right)
+data_a, data_b = load_clip(clip_a), load_clip(clip_b)
+track_a, track_b = data_a.tracks[clip_a.athlete_track], data_b.tracks[clip_b.athlete_track]
+label_a = f"A: {labels.get(clip_a.id, clip_a.file_name)}"
+label_b = f"B: {labels.get(clip_b.id, clip_b.file_name)}"
+
+common = [n for n in widgets.angle_choices()
+          if n in track_a.angles.columns and n in track_b.angles.columns]
+options = st.columns([3, 1.2])
+names = options[0].multiselect(
+    "Angles", common, default=[n for n in display_angles() if n in common] or common[:2],
+    format_func=widgets.angle_label, key="compare_angles",
+)
+has_reps = not track_a.analysis.repetitions.empty and not track_b.analysis.repetitions.empty
+by = options[1].radio(
+    "Time axis", ["repetition", "clip"], index=0 if has_reps else 1, horizontal=True,
+    format_func=lambda b: {"repetition": "Per repetition", "clip": "Whole clip"}[b],
+    key="compare_by", disabled=not has_reps,
+    help=None if has_reps else "Both clips need repetitions to compare them one by one.",
+)
+if not names:
+    st.info("Choose at least one angle.")
+    st.stop()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Comparing…")
+def _compare(stamp_a: str, stamp_b: str, id_a: int, id_b: int, names: tuple[str, ...],
+             by: str, _a: ClipData, _b: ClipData):
+    a = _a.tracks[_a.clip.athlete_track].analysis
+    b = _b.tracks[_b.clip.athlete_track].analysis
+    return compare_clips(a, b, by=by, angles=list(names))
+
+
+comparison = None
+with user_errors():
+    comparison = _compare(f"{clip_stamp(clip_a)}:{clip_a.athlete_track}",
+                          f"{clip_stamp(clip_b)}:{clip_b.athlete_track}", clip_a.id, clip_b.id,
+                          tuple(names), by, data_a, data_b)
+if comparison is None:
+    st.stop()
+
+st.plotly_chart(
+    charts.comparison_figure(comparison.mean_curves, names, (label_a, label_b), comparison.by),
+    theme=None, config=charts.GRAPH_CONFIG, key="compare_curves",
+)
+if comparison.by == "repetition":
+    st.caption(f"Mean (line) and spread (band, ± one standard deviation) over "
+               f"{comparison.n_a} repetitions of A and {comparison.n_b} of B.")
+
+st.subheader("Differences")
+diff = comparison.differences.loc[[n for n in names if n in comparison.differences.index]]
+table = pd.DataFrame(
+    {
+        "Angle": [widgets.angle_label(n) for n in diff.index],
+        "ROM A (°)": diff["rom_a"].to_numpy(), "ROM B (°)": diff["rom_b"].to_numpy(),
+        "ROM B − A (°)": diff["rom_diff"].to_numpy(),
+        "Peak A (°)": diff["peak_a"].to_numpy(), "Peak B (°)": diff["peak_b"].to_numpy(),
+        "Peak B − A (°)": diff["peak_diff"].to_numpy(),
+    }
+)
+number = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c != "Angle"}
+st.dataframe(table, hide_index=True, width="stretch", column_config=number)
+pairs = [p for p in dict.fromkeys(charts.joint_of(n) for n in names)
+         if p in comparison.symmetry.index]
+if pairs:
+    sym = comparison.symmetry.loc[pairs]
+    st.dataframe(
+        pd.DataFrame({
+            "Pair": [charts.title_of(p) for p in pairs],
+            "Symmetry index A (%)": sym["si_a"].to_numpy(),
+            "Symmetry index B (%)": sym["si_b"].to_numpy(),
+            "B − A (points)": sym["si_diff"].to_numpy(),
+        }),
+        hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.1f")
+                       for c in ("Symmetry index A (%)", "Symmetry index B (%)",
+                                 "B − A (points)")},
+    )
+
+reps_a, reps_b = track_a.analysis.repetitions, track_b.analysis.repetitions
+if not reps_a.empty or not reps_b.empty:
+    st.subheader("Repetition by repetition")
+    st.plotly_chart(charts.repetition_comparison_figure(reps_a, reps_b, (label_a, label_b)),
+                    theme=None, config=charts.GRAPH_CONFIG, key="compare_reps")
+
+# ---------------------------------------------------------------- side by side
+st.subheader("Side by side at the same phase")
+controls = st.columns([3, 1, 1])
+phase = controls[0].slider("Phase (%)", 0, 100, 0, key="compare_phase")
+rep_a = rep_b = None
+if comparison.by == "repetition":
+    rep_a = controls[1].selectbox("Repetition of A", list(reps_a["rep"]), key="compare_rep_a")
+    rep_b = controls[2].selectbox("Repetition of B", list(reps_b["rep"]), key="compare_rep_b")
+
+
+def frame_at(track, reps: pd.DataFrame, rep: int | None, phase: float) -> int:
+    """The clip frame at ``phase`` percent of a repetition (or of the whole track)."""
+    if rep is not None:
+        row = reps[reps["rep"] == rep].iloc[0]
+        start, end = int(row["start_frame"]), int(row["end_frame"])
+    else:
+        start, end = 0, len(track.poses.frames) - 1
+    position = int(round(start + phase / 100.0 * (end - start)))
+    return int(track.poses.frames[np.clip(position, 0, len(track.poses.frames) - 1)])
+
+
+frames = st.columns(2, gap="medium")
+for col, data, track, reps, rep, label in (
+    (frames[0], data_a, track_a, reps_a, rep_a, label_a),
+    (frames[1], data_b, track_b, reps_b, rep_b, label_b),
+):
+    frame = frame_at(track, reps, rep, phase)
+    athlete = sessions[data.clip.session_id].athlete_name
+    col.image(frame_image(data, frame, track.info.track_id, athlete, tuple(names), False),
+              width="stretch", output_format="JPEG")
+    col.caption(f"{label} · frame {frame} · {data.frame_times[frame]:.2f} s")

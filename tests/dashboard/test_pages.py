@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
@@ -201,3 +202,69 @@ def test_clip_view_without_clips_points_to_analyse(store: Store):
     at = open_page("clip_view")
     assert any("Analyse" in i.value for i in at.info)
 
+
+
+# ------------------------------------------------------------------------------- Compare
+
+
+def two_sessions(store: Store, folder: Path) -> tuple[int, int]:
+    a = make_synthetic_clip(store, folder, session="Squats", date=dt.date(2026, 1, 10),
+                            period_s=1.5)
+    b = make_synthetic_clip(store, folder, session="Squats", date=dt.date(2026, 2, 10),
+                            n_frames=120, period_s=1.0)
+    return a, b
+
+
+def test_compare_overlays_two_clips_per_repetition_with_their_differences(
+    store: Store, tmp_path: Path
+):
+    two_sessions(store, tmp_path / "clips")
+    at = open_page("compare")
+    assert not at.exception
+    assert at.radio(key="compare_by").value == "repetition"
+    assert len(at.get("plotly_chart")) == 2  # curves, repetitions
+    differences = at.dataframe[0].value
+    knee = differences[differences["Angle"] == "Left knee"].iloc[0]
+    # The same squat depth on both dates: ROMs alike, the difference small.
+    assert knee["ROM A (°)"] == pytest.approx(knee["ROM B (°)"], abs=5)
+    assert abs(knee["ROM B − A (°)"]) < 5
+    assert len(at.get("imgs")) == 2  # the two clips side by side
+
+
+def test_compare_side_by_side_follows_the_phase(store: Store, tmp_path: Path):
+    two_sessions(store, tmp_path / "clips")
+    at = open_page("compare")
+    at.slider(key="compare_phase").set_value(50).run()
+    assert not at.exception
+    captions = [c.value for c in at.caption if " · frame " in c.value]
+    assert len(captions) == 2
+    assert all("frame 0 " not in c for c in captions)
+
+
+def test_compare_needs_two_clips(store: Store, tmp_path: Path):
+    make_synthetic_clip(store, tmp_path / "clips")
+    at = open_page("compare")
+    assert any("two analysed clips" in i.value for i in at.info)
+
+
+# ------------------------------------------------------------------------------- Progress
+
+
+def test_progress_charts_an_athletes_rom_across_sessions(store: Store, tmp_path: Path):
+    two_sessions(store, tmp_path / "clips")
+    at = open_page("progress")
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 1
+    table = at.dataframe[0].value
+    assert list(pd.to_datetime(table["Date"]).dt.strftime("%Y-%m-%d")) == [
+        "2026-01-10", "2026-02-10"]
+    assert table["Left knee"].iloc[0] == pytest.approx(88.6, abs=3)
+
+
+def test_progress_shows_repetition_counts(store: Store, tmp_path: Path):
+    two_sessions(store, tmp_path / "clips")
+    at = open_page("progress")
+    at.selectbox(key="progress_metric").select("repetitions").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.iloc[:, -1]) == [2.0, 4.0]
