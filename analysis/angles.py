@@ -138,36 +138,34 @@ def wrap_deg(values: np.ndarray | float) -> np.ndarray:
     return 180.0 - np.mod(180.0 - np.asarray(values, dtype=float), 360.0)
 
 
-def unwrap_deg(values: np.ndarray) -> np.ndarray:
-    """Unwrap angles in degrees along axis 0, across NaN gaps.
+def unwrap_deg(values: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Unwrap angles in degrees along ``axis`` (frames), across NaN gaps.
 
-    ``values`` has shape (frames,) or (frames, columns). Each step between
-    consecutive *valid* samples is taken as the shortest turn (less than 180
-    degrees in magnitude), so a segment swinging through +-180 gives a continuous
-    signal (e.g. 179 then -179 becomes 179 then 181). NaN stays NaN.
+    Each step between consecutive *valid* samples is taken as the shortest turn
+    (less than 180 degrees in magnitude), so a segment swinging through +-180
+    gives a continuous signal (e.g. 179 then -179 becomes 179 then 181). NaN
+    stays NaN.
     """
-    x = np.asarray(values, dtype=float)
-    squeeze = x.ndim == 1
-    if squeeze:
-        x = x[:, None]
-    if x.shape[0] == 0:
-        return x[:, 0] if squeeze else x
-    filled = fill_nan_nearest(x)
-    out = np.unwrap(np.nan_to_num(filled), period=360.0, axis=0)
+    x = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    if x.shape[-1] == 0:
+        return np.moveaxis(x.copy(), -1, axis)
+    out = np.unwrap(fill_nan_nearest(x, axis=-1), period=360.0, axis=-1)
     out[np.isnan(x)] = np.nan
-    return out[:, 0] if squeeze else out
+    return np.moveaxis(out, -1, axis)
 
 
-def fill_nan_nearest(x: np.ndarray) -> np.ndarray:
-    """Copy of a (frames, columns) array with each NaN replaced by the previous
-    valid value of its column (the next one before the first valid value)."""
-    n = x.shape[0]
-    valid = ~np.isnan(x)
-    rows = np.arange(n)[:, None]
-    prev = np.maximum.accumulate(np.where(valid, rows, -1), axis=0)
-    nxt = np.minimum.accumulate(np.where(valid, rows, n)[::-1], axis=0)[::-1]
+def fill_nan_nearest(x: np.ndarray, axis: int = 0) -> np.ndarray:
+    """Copy of ``x`` with each NaN replaced by the previous valid value along
+    ``axis`` (the next one before the first valid value; 0 if there is none)."""
+    v = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    n = v.shape[-1]
+    valid = ~np.isnan(v)
+    pos = np.arange(n)
+    prev = np.maximum.accumulate(np.where(valid, pos, -1), axis=-1)
+    nxt = np.flip(np.minimum.accumulate(np.flip(np.where(valid, pos, n), -1), axis=-1), -1)
     src = np.where(prev >= 0, prev, np.minimum(nxt, n - 1))
-    return np.take_along_axis(x, src, axis=0)
+    out = np.take_along_axis(v, src, axis=-1)
+    return np.moveaxis(np.where(np.isnan(out), 0.0, out), -1, axis)
 
 
 def _check_poses(keypoints: np.ndarray, name: str, channels: int) -> np.ndarray:

@@ -173,6 +173,23 @@ class CleanedSignals:
     outliers: pd.DataFrame
 
 
+# Internals work on *rows*: (signals, frames) arrays, contiguous in time, which is
+# what sliding windows, cumulative scans and scipy's IIR filters are fastest on.
+# The public functions take and return (frames, columns) like the DataFrames.
+
+
+def _rows(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """(signals, frames) float64 copy of a (frames,) or (frames, columns) array."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        return x[None, :].copy(), True
+    return np.ascontiguousarray(x.T), False
+
+
+def _unrows(r: np.ndarray, squeeze: bool) -> np.ndarray:
+    return r[0] if squeeze else r.T
+
+
 # --------------------------------------------------------------------------- Hampel
 
 
@@ -211,14 +228,14 @@ def _sorting_network(n: int) -> tuple[tuple[int, int], ...]:
 def _sorted_windows(padded: np.ndarray, a: int, b: int, window: int) -> list[np.ndarray]:
     """Order statistics of the centred windows of frames ``a:b``.
 
-    ``padded`` is the (F + window - 1, C) signal padded by ``window // 2`` frames
-    at each end. Returns ``window`` arrays shaped (b - a, C), the k-th holding
-    each window's k-th smallest value. A sorting network runs elementwise over
-    whole arrays (two vectorised passes per comparator), which beats sorting
-    millions of tiny windows one by one; callers work in blocks of frames small
-    enough for the arrays to stay in cache.
+    ``padded`` is the (signals, F + window - 1) signal padded by ``window // 2``
+    frames at each end. Returns ``window`` arrays shaped (signals, b - a), the
+    k-th holding each window's k-th smallest value. A sorting network runs
+    elementwise over whole arrays (two vectorised passes per comparator), which
+    beats sorting millions of tiny windows one by one; callers work in blocks of
+    frames small enough for the arrays to stay in cache.
     """
-    s = [padded[a + i : b + i].copy() for i in range(window)]
+    s = [padded[:, a + i : b + i].copy() for i in range(window)]
     tmp = np.empty_like(s[0])
     for i, j in _sorting_network(window):
         np.minimum(s[i], s[j], out=tmp)
@@ -260,19 +277,10 @@ def _order_median(sorted_rows: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(n > 0, 0.5 * (a + b), np.nan)
 
 
-def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
-    """Hampel outlier rejection along axis 0 of ``x`` (frames, columns).
-
-    Returns ``(cleaned, outliers)``: a copy with outliers replaced by their
-    window median, and a bool mask of the replaced samples. NaN is never judged
-    and never produced. See the module docstring for the rule.
-    """
-    x = np.asarray(x, dtype=float)
-    squeeze = x.ndim == 1
-    if squeeze:
-        x = x[:, None]
+def _hampel_rows(x: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hampel filter along the rows of (signals, frames) ``x`` (see :func:`hampel`)."""
     window = max(3, int(window) + 1 - int(window) % 2)
-    f, c = x.shape
+    c, f = x.shape
     h = window // 2
     finite = np.isfinite(x)
     # Statistics in float32 (plenty for degrees and pixels, half the memory
@@ -280,7 +288,7 @@ def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarra
     x32 = x.astype(np.float32)
     if not finite.all():
         x32[~finite] = np.inf
-    padded = np.pad(x32, ((h, h), (0, 0)), constant_values=np.inf)
+    padded = np.pad(x32, ((0, 0), (h, h)), constant_values=np.inf)
     med = np.empty_like(x32)
     out = np.empty(x.shape, dtype=bool)
     limit = np.float32(n_sigmas * _MAD_TO_SIGMA)
@@ -289,69 +297,78 @@ def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarra
         for a in range(0, f, block):
             b = min(a + block, f)
             m, mad = _median_mad_full(_sorted_windows(padded, a, b, window))
-            med[a:b] = m
-            out[a:b] = np.abs(x32[a:b] - m) > limit * mad
+            med[:, a:b] = m
+            out[:, a:b] = np.abs(x32[:, a:b] - m) > limit * mad
 
-    # Windows that run past either end or hold a gap are judged on their valid
-    # samples only, one by one (vectorised over all such windows).
     # A window is complete when no sample in it is missing and it stays inside
-    # the track (beyond the ends counts as missing).
+    # the track (beyond the ends counts as missing). The others are judged on
+    # their valid samples only (vectorised over all such windows).
     complete = ~ndimage.maximum_filter1d(
-        (~finite).view(np.uint8), size=window, axis=0, mode="constant", cval=1
+        (~finite).view(np.uint8), size=window, axis=-1, mode="constant", cval=1
     ).astype(bool)
     out &= finite & complete
     partial = finite & ~complete
     if partial.any():
-        r, col = np.nonzero(partial)
-        pad_nan = np.pad(x, ((h, h), (0, 0)), constant_values=np.nan)
-        win = pad_nan[r[:, None] + np.arange(window), col[:, None]]
+        row, col = np.nonzero(partial)
+        pad_nan = np.pad(x, ((0, 0), (h, h)), constant_values=np.nan)
+        win = pad_nan[row[:, None], col[:, None] + np.arange(window)]
         enough = np.sum(~np.isnan(win), axis=1) > h
-        r, col, win = r[enough], col[enough], win[enough]
+        row, col, win = row[enough], col[enough], win[enough]
         pm, pmad = _median_mad_partial(win)
-        flagged = np.abs(x[r, col] - pm) > n_sigmas * _MAD_TO_SIGMA * pmad
+        flagged = np.abs(x[row, col] - pm) > n_sigmas * _MAD_TO_SIGMA * pmad
         med = med.astype(float)
-        med[r, col] = pm
-        out[r[flagged], col[flagged]] = True
+        med[row, col] = pm
+        out[row[flagged], col[flagged]] = True
+    return np.where(out, med, x), out
 
-    cleaned = np.where(out, med, x)
-    return (cleaned[:, 0], out[:, 0]) if squeeze else (cleaned, out)
+
+def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hampel outlier rejection along axis 0 of ``x`` (frames,) or (frames, columns).
+
+    Returns ``(cleaned, outliers)``: a copy with outliers replaced by their
+    window median, and a bool mask of the replaced samples. NaN is never judged
+    and never produced. See the module docstring for the rule.
+    """
+    r, squeeze = _rows(x)
+    y, out = _hampel_rows(r, window, n_sigmas)
+    return _unrows(y, squeeze), _unrows(out, squeeze)
 
 
 # --------------------------------------------------------------------------- gaps
 
 
-def interpolate_gaps(x: np.ndarray, max_gap_frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """Linear interpolation of interior gaps of at most ``max_gap_frames`` samples.
-
-    ``x`` has shape (frames, columns); returns ``(filled_values, filled_mask)``.
-    Gaps at the start or end (no valid sample on one side) are never filled.
-    """
-    x = np.asarray(x, dtype=float)
+def _interpolate_rows(x: np.ndarray, max_gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gap filling along the rows of (signals, frames) ``x`` (see :func:`interpolate_gaps`)."""
     out = x.copy()
     filled = np.zeros(x.shape, dtype=bool)
     valid = np.isfinite(x)
-    f = x.shape[0]
-    if max_gap_frames <= 0 or f == 0 or valid.all():
+    f = x.shape[1]
+    if max_gap <= 0 or f == 0 or valid.all():
         return out, filled
-    squeeze = x.ndim == 1
-    x2, v2 = (x[:, None], valid[:, None]) if squeeze else (x, valid)
-    cols = np.flatnonzero(~v2.all(axis=0))  # only columns with a gap
-    xs, vs = x2[:, cols], v2[:, cols]
-    rows = np.arange(f, dtype=np.int32)[:, None]
-    prev = np.maximum.accumulate(np.where(vs, rows, np.int32(-1)), axis=0)
-    nxt = np.minimum.accumulate(np.where(vs, rows, np.int32(f))[::-1], axis=0)[::-1]
-    fill = ~vs & (prev >= 0) & (nxt < f) & (nxt - prev - 1 <= max_gap_frames)
-    r, k = np.nonzero(fill)
-    p, q = prev[r, k], nxt[r, k]
-    xp, xq = xs[p, k], xs[q, k]
-    values = xp + (r - p) / (q - p) * (xq - xp)
-    if squeeze:
-        out[r] = values
-        filled[r] = True
-    else:
-        out[r, cols[k]] = values
-        filled[r, cols[k]] = True
+    rows_ = np.flatnonzero(~valid.all(axis=1))  # only signals with a gap
+    xs, vs = x[rows_], valid[rows_]
+    pos = np.arange(f, dtype=np.int32)
+    prev = np.maximum.accumulate(np.where(vs, pos, np.int32(-1)), axis=1)
+    nxt = np.minimum.accumulate(np.where(vs, pos, np.int32(f))[:, ::-1], axis=1)[:, ::-1]
+    fill = ~vs & (prev >= 0) & (nxt < f) & (nxt - prev - 1 <= max_gap)
+    k, i = np.nonzero(fill)
+    p, q = prev[k, i], nxt[k, i]
+    xp, xq = xs[k, p], xs[k, q]
+    out[rows_[k], i] = xp + (i - p) / (q - p) * (xq - xp)
+    filled[rows_[k], i] = True
     return out, filled
+
+
+def interpolate_gaps(x: np.ndarray, max_gap_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """Linear interpolation of interior gaps of at most ``max_gap_frames`` samples.
+
+    ``x`` has shape (frames,) or (frames, columns); returns ``(filled_values,
+    filled_mask)`` of the same shape. Gaps at the start or end (no valid sample
+    on one side) are never filled.
+    """
+    r, squeeze = _rows(x)
+    y, filled = _interpolate_rows(r, int(max_gap_frames))
+    return _unrows(y, squeeze), _unrows(filled, squeeze)
 
 
 # --------------------------------------------------------------------------- low-pass
@@ -390,23 +407,59 @@ def min_filter_length(order: int = 4) -> int:
 
 
 def contiguous_runs(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs of True down each column of a (frames, columns) bool array.
+    """Runs of True along the rows of a (signals, frames) bool array.
 
-    Returns ``(column, start, stop)`` arrays, one entry per run, ``stop``
-    exclusive.
+    Returns ``(row, start, stop)`` arrays, one entry per run, ``stop`` exclusive.
     """
-    c = valid.shape[1]
+    c = valid.shape[0]
     edges = np.diff(
-        np.concatenate([np.zeros((1, c), bool), valid, np.zeros((1, c), bool)]).astype(np.int8),
-        axis=0,
-    ).T  # (columns, frames + 1): column-major so starts and stops pair up per column
-    col_s, start = np.nonzero(edges == 1)
+        np.concatenate([np.zeros((c, 1), bool), valid, np.zeros((c, 1), bool)], axis=1).view(
+            np.int8
+        ),
+        axis=1,
+    )
+    row, start = np.nonzero(edges == 1)
     _, stop = np.nonzero(edges == -1)
-    return col_s, start, stop
+    return row, start, stop
+
+
+def _lowpass_rows(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
+    """Zero-phase low-pass along the rows of (signals, frames) ``x``, run by run."""
+    out = x.copy()
+    pad = _padlen(sos)
+    zi = signal.sosfilt_zi(sos)  # (sections, 2): steady state for a unit step
+    finite = np.isfinite(x)
+    whole = finite.all(axis=1)  # signals with no gap: one block, one pass
+    if whole.any() and x.shape[1] > pad:
+        out[whole] = _filtfilt_block(x[whole], sos, zi)
+    gappy = np.flatnonzero(~whole)
+    if gappy.size == 0:
+        return out
+    row, start, stop = contiguous_runs(finite[gappy])
+    row = gappy[row]
+    keep = stop - start > pad
+    row, start, stop = row[keep], start[keep], stop[keep]
+    # Signals sharing a run (same start and stop: x and y of a keypoint, angles
+    # of keypoints seen together) are filtered together as one block when that
+    # is big enough; the many small leftovers are batched.
+    key = start.astype(np.int64) * (x.shape[1] + 1) + stop
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    big = counts[inverse] * (stop - start) >= _DIRECT_SAMPLES
+    if big.any():
+        order_ = np.argsort(key[big], kind="stable")
+        br, bs, be, bkey = row[big][order_], start[big][order_], stop[big][order_], key[big][order_]
+        bounds = np.flatnonzero(np.diff(bkey)) + 1
+        for rows_, a, b in zip(
+            np.split(br, bounds), bs[np.r_[0, bounds]], be[np.r_[0, bounds]], strict=True
+        ):
+            out[rows_, a:b] = _filtfilt_block(x[rows_, a:b], sos, zi)
+    if (~big).any():
+        _filtfilt_runs(x, out, sos, zi, row[~big], start[~big], stop[~big])
+    return out
 
 
 def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: int = 4) -> np.ndarray:
-    """Zero-phase Butterworth low-pass along axis 0 of ``x`` (frames, columns).
+    """Zero-phase Butterworth low-pass along axis 0 of ``x`` (frames,) or (frames, columns).
 
     Filters each contiguous run of valid samples on its own, exactly as
     ``scipy.signal.sosfiltfilt(sos, run)`` would (odd extension of
@@ -415,53 +468,22 @@ def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = 6.0, order: int = 4) -
     NaN. All runs are filtered together (see :func:`_filtfilt_runs`), so a
     flickering track with thousands of runs costs about as much as a clean one.
     """
-    x = np.asarray(x, dtype=float)
-    squeeze = x.ndim == 1
-    if squeeze:
-        x = x[:, None]
-    out = x.copy()
     sos = butterworth_sos(fps, cutoff_hz, order)
-    zi = signal.sosfilt_zi(sos)  # (sections, 2): steady state for a unit step
-    finite = np.isfinite(x)
-    whole = finite.all(axis=0)  # columns with no gap: one block, one pass
-    if whole.any() and x.shape[0] > _padlen(sos):
-        out[:, whole] = _filtfilt_block(x[:, whole], sos, zi)
-    gappy = np.flatnonzero(~whole)
-    if gappy.size == 0:
-        return out[:, 0] if squeeze else out
-    col, start, stop = contiguous_runs(finite[:, gappy])
-    col = gappy[col]
-    keep = stop - start > _padlen(sos)
-    col, start, stop = col[keep], start[keep], stop[keep]
-    # Columns sharing a run (same start and stop: x and y of a keypoint, angles
-    # of keypoints seen together) are filtered together as one block when that
-    # is big enough; the many small leftovers are batched.
-    key = start.astype(np.int64) * (x.shape[0] + 1) + stop
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    big = counts[inverse] * (stop - start) >= _DIRECT_SAMPLES
-    if big.any():
-        order_ = np.argsort(key[big], kind="stable")
-        bc, bs, be, bkey = col[big][order_], start[big][order_], stop[big][order_], key[big][order_]
-        bounds = np.flatnonzero(np.diff(bkey)) + 1
-        for cols, a, b in zip(
-            np.split(bc, bounds), bs[np.r_[0, bounds]], be[np.r_[0, bounds]], strict=True
-        ):
-            out[a:b, cols] = _filtfilt_block(x[a:b, cols], sos, zi)
-    if (~big).any():
-        _filtfilt_runs(x, out, sos, zi, col[~big], start[~big], stop[~big])
-    return out[:, 0] if squeeze else out
+    r, squeeze = _rows(x)
+    return _unrows(_lowpass_rows(r, sos), squeeze)
 
 
 def _filtfilt_block(x: np.ndarray, sos: np.ndarray, zi: np.ndarray) -> np.ndarray:
-    """``scipy.signal.sosfiltfilt(sos, x, axis=0)`` (odd padding, default length)
-    for a (frames, columns) block, with the steady-state ``zi`` computed once."""
+    """``scipy.signal.sosfiltfilt(sos, x, axis=-1)`` (odd padding, default length)
+    for a (signals, frames) block, with the steady-state ``zi`` computed once."""
     pad = _padlen(sos)
     ext = np.concatenate(
-        [2 * x[:1] - x[pad:0:-1], x, 2 * x[-1:] - x[-2 : -pad - 2 : -1]], axis=0
+        [2 * x[:, :1] - x[:, pad:0:-1], x, 2 * x[:, -1:] - x[:, -2 : -pad - 2 : -1]], axis=1
     )
-    y, _ = signal.sosfilt(sos, ext, axis=0, zi=zi[:, :, None] * ext[0])
-    y, _ = signal.sosfilt(sos, y[::-1], axis=0, zi=zi[:, :, None] * y[-1])
-    return y[::-1][pad:-pad]
+    y, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi[:, None, :] * ext[None, :, :1])
+    y = np.ascontiguousarray(y[:, ::-1])
+    y, _ = signal.sosfilt(sos, y, axis=-1, zi=zi[:, None, :] * y[None, :, :1])
+    return y[:, ::-1][:, pad:-pad]
 
 
 def _filtfilt_runs(
@@ -469,45 +491,42 @@ def _filtfilt_runs(
     out: np.ndarray,
     sos: np.ndarray,
     zi: np.ndarray,
-    col: np.ndarray,
+    row: np.ndarray,
     start: np.ndarray,
     stop: np.ndarray,
 ) -> None:
     """Forward-backward filter many runs of ``x`` at once, writing into ``out``.
 
-    Runs (column ``col[k]``, frames ``start[k]:stop[k]``) are laid side by side
-    as the columns of one matrix, each from row 0, after odd extension by
+    Runs (signal ``row[k]``, frames ``start[k]:stop[k]``) are laid one under the
+    other as the rows of one matrix, each from column 0, after odd extension by
     ``padlen`` samples at both ends. The forward pass is causal, so whatever
-    follows a short run in its column cannot reach it; for the backward pass
-    each column is reversed from its own end. Runs are bucketed by length
-    (powers of two) so the matrix wastes at most half its rows.
+    follows a short run in its row cannot reach it; for the backward pass each
+    row is reversed from its own end. Runs are bucketed by length (powers of
+    two) so the matrix wastes at most half its columns.
     """
     pad = _padlen(sos)
     length = stop - start
     bucket = np.ceil(np.log2(length)).astype(int)
     for bk in np.unique(bucket):
         sel = bucket == bk
-        c, s0, n = col[sel], start[sel], length[sel]
+        r, s0, n = row[sel, None], start[sel, None], length[sel, None]
         ext_len = n + 2 * pad
-        e = np.arange(int(ext_len.max()))[:, None]  # position in the extended run
+        e = np.arange(int(ext_len.max()))[None, :]  # position in the extended run
         i = e - pad  # matching position in the run (outside 0..n-1 for the extension)
-        first = x[s0, c]
-        last = x[s0 + n - 1, c]
-        src = np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i))
-        src = np.clip(src, 0, n - 1)
-        vals = x[s0 + src, c]
+        first = x[r, s0]
+        last = x[r, s0 + n - 1]
+        src = np.clip(np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i)), 0, n - 1)
+        vals = x[r, s0 + src]
         ext = np.where(i < 0, 2 * first - vals, np.where(i >= n, 2 * last - vals, vals))
-        fwd, _ = signal.sosfilt(sos, ext, axis=0, zi=zi[:, :, None] * ext[0])
-        back_idx = np.clip(ext_len - 1 - e, 0, None)  # row r holds position len-1-r
-        rev = np.take_along_axis(fwd, back_idx, axis=0)
-        bwd, _ = signal.sosfilt(sos, rev, axis=0, zi=zi[:, :, None] * rev[0])
-        # Run sample j sits at extended position pad + j, i.e. row ext_len - 1 - pad - j.
-        j = np.arange(int(n.max()))[:, None]
-        inside = j < n
-        rows = np.clip(ext_len - 1 - pad - j, 0, None)
-        res = np.take_along_axis(bwd, rows, axis=0)
-        jj, kk = np.nonzero(inside)
-        out[s0[kk] + jj, c[kk]] = res[jj, kk]
+        fwd, _ = signal.sosfilt(sos, ext, axis=-1, zi=zi[:, None, :] * ext[None, :, :1])
+        back_idx = np.clip(ext_len - 1 - e, 0, None)  # column k holds position len-1-k
+        rev = np.take_along_axis(fwd, back_idx, axis=1)
+        bwd, _ = signal.sosfilt(sos, rev, axis=-1, zi=zi[:, None, :] * rev[None, :, :1])
+        # Run sample j sits at extended position pad + j, i.e. column ext_len - 1 - pad - j.
+        j = np.arange(int(n.max()))[None, :]
+        res = np.take_along_axis(bwd, np.clip(ext_len - 1 - pad - j, 0, None), axis=1)
+        kk, jj = np.nonzero(j < n)
+        out[row[sel][kk], start[sel][kk] + jj] = res[kk, jj]
 
 
 # --------------------------------------------------------------------------- together
@@ -522,27 +541,29 @@ def clean_array(
     """The three clean-up steps on a (frames, columns) float array.
 
     ``circular`` is an optional (columns,) bool mask of columns in degrees that
-    wrap at +-180. Returns ``(values, filled, outliers)``, each (frames, columns).
+    wrap at +-180. Returns ``(values, filled, outliers)``, each (frames,
+    columns) (transposed views of row-major work arrays).
     """
     x = np.asarray(x, dtype=float)
     if x.ndim != 2:
         raise ValueError(f"expected (frames, columns), got shape {x.shape}")
-    out = x.copy()
+    r, _ = _rows(x)
+    f = x.shape[0]
     circ = np.zeros(x.shape[1], bool) if circular is None else np.asarray(circular, bool)
-    if circ.any():
-        out[:, circ] = unwrap_deg(out[:, circ])
-    outliers = np.zeros(x.shape, dtype=bool)
-    filled = np.zeros(x.shape, dtype=bool)
-    if settings.hampel and x.shape[0] > 0:
-        out, outliers = hampel(out, settings.hampel_window(fps), settings.hampel_n_sigmas)
+    if circ.any() and f:
+        r[circ] = unwrap_deg(r[circ], axis=-1)
+    outliers = np.zeros(r.shape, dtype=bool)
+    filled = np.zeros(r.shape, dtype=bool)
+    if settings.hampel and f > 0:
+        r, outliers = _hampel_rows(r, settings.hampel_window(fps), settings.hampel_n_sigmas)
     if settings.interpolate:
-        out, filled = interpolate_gaps(out, settings.max_gap_frames(fps))
+        r, filled = _interpolate_rows(r, settings.max_gap_frames(fps))
     # A track too short to be filtered at all needs no frame rate (a photo is one frame).
-    if settings.lowpass and x.shape[0] > min_filter_length(settings.order):
-        out = lowpass(out, fps, settings.cutoff_hz, settings.order)
+    if settings.lowpass and f > min_filter_length(settings.order):
+        r = _lowpass_rows(r, butterworth_sos(fps, settings.cutoff_hz, settings.order))
     if circ.any():
-        out[:, circ] = wrap_deg(out[:, circ])
-    return out, filled, outliers
+        r[circ] = wrap_deg(r[circ])
+    return r.T, filled.T, outliers.T
 
 
 def clean_signals_detailed(
