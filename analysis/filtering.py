@@ -307,6 +307,9 @@ def _hampel_rows(x: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarra
         (~finite).view(np.uint8), size=window, axis=-1, mode="constant", cval=1
     ).astype(bool)
     out &= finite & complete
+    cleaned = x.copy()
+    hit = np.nonzero(out)  # outliers are few: replace them one by one
+    cleaned[hit] = med[hit]
     partial = finite & ~complete
     if partial.any():
         row, col = np.nonzero(partial)
@@ -316,10 +319,9 @@ def _hampel_rows(x: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarra
         row, col, win = row[enough], col[enough], win[enough]
         pm, pmad = _median_mad_partial(win)
         flagged = np.abs(x[row, col] - pm) > n_sigmas * _MAD_TO_SIGMA * pmad
-        med = med.astype(float)
-        med[row, col] = pm
         out[row[flagged], col[flagged]] = True
-    return np.where(out, med, x), out
+        cleaned[row[flagged], col[flagged]] = pm[flagged]
+    return cleaned, out
 
 
 def hampel(x: np.ndarray, window: int, n_sigmas: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
