@@ -57,6 +57,8 @@ order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -420,7 +422,7 @@ def span_stats(
     return out
 
 
-def circular_mask(columns) -> np.ndarray:
+def circular_mask(columns: Iterable[object]) -> np.ndarray:
     """Bool mask of the circular (signed segment) angles among ``columns``."""
     return np.array([is_circular(str(c)) for c in columns], dtype=bool)
 

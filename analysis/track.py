@@ -129,7 +129,9 @@ class TrackAnalysis:
         return CleanSettings.from_dict(self.settings)
 
 
-def _summary(raw: pd.DataFrame, cleaned: pd.DataFrame, filled, outliers) -> pd.DataFrame:
+def _summary(
+    raw: pd.DataFrame, cleaned: pd.DataFrame, filled: pd.DataFrame, outliers: pd.DataFrame
+) -> pd.DataFrame:
     s = summarise_angles(cleaned)
     r = summarise_angles(raw).add_prefix("raw_")
     out = pd.concat([s, r], axis=1)

@@ -16,6 +16,7 @@ velocity; ``acceleration`` the norm of the acceleration vector.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -109,7 +110,7 @@ def path_length(positions: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(steps), steps, 0.0).sum(axis=0)
 
 
-def _nan_stat(func, values: np.ndarray) -> np.ndarray:
+def _nan_stat(func: Callable[..., np.ndarray], values: np.ndarray) -> np.ndarray:
     """``func`` over axis 0 ignoring NaN; NaN (no warning) for all-NaN columns."""
     ok = np.isfinite(values).any(axis=0)
     out = np.full(values.shape[1:], np.nan)
