@@ -159,12 +159,14 @@ class LandmarkModel:
         self._rgb = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
         self._input = np.empty((1, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.float32)
 
-    def __call__(self, image: np.ndarray, roi: Roi) -> PoseLandmarks:
+    def __call__(self, image: np.ndarray, roi: Roi, antialias: bool = False) -> PoseLandmarks:
         """Landmarks of the person in ``roi`` of a BGR image (H, W, 3) uint8.
 
+        ``antialias`` shrinks a large ROI by a Gaussian pyramid before the warp
+        (see :meth:`Roi.crop`): better for large photos, about 1-3 ms more.
         Always returns a result; check ``score`` against :data:`MIN_PRESENCE`.
         """
-        roi.crop(image, INPUT_SIZE, out=self._crop)
+        roi.crop(image, INPUT_SIZE, out=self._crop, antialias=antialias)
         cv2.cvtColor(self._crop, cv2.COLOR_BGR2RGB, dst=self._rgb)
         np.multiply(self._rgb, np.float32(1.0 / 255.0), out=self._input[0], casting="unsafe")
         outputs = self.model(self._input)

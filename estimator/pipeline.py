@@ -7,7 +7,8 @@ Photos (:meth:`PoseEstimator.estimate_image`)
     2. Each detection gives a rotated ROI; the landmark model runs on it.
     3. Refinement: the landmark model runs again on the ROI built from its own
        first-pass auxiliary landmarks, which fits the person better than the
-       detector's guess.
+       detector's guess. Large ROIs are shrunk by a Gaussian pyramid before the
+       crop's warp (no aliasing on big photos).
     4. Duplicates (two detections that led to the same person, or a garbled
        second reading inside a confident person's box) are removed; the
        ``max_people`` most confident people are kept, ids 0, 1, ... in
@@ -79,6 +80,9 @@ RECOVER_REGION = 1.5
 #: Turning faster than this (radians per frame, about 6 degrees) a lost person is also
 #: searched for with turned ROIs.
 TURNING = 0.1
+#: On this many frames after a loss, a person is searched for as in the frame of the loss
+#: (moved, turned ROIs); then only by the detector, every 4 frames.
+SEARCH_FRAMES = 3
 #: Fewest visible keypoints inside the image for a person to be followed.
 MIN_KEYPOINTS_IN_FRAME = 8
 #: A pose found by guessing a lost person's ROI (moved, turned), or a newcomer's first
@@ -192,9 +196,9 @@ class _Tracked:
 
 @dataclass
 class _Missing:
-    """A person lost recently: where they were, and when."""
+    """A person lost recently: how they were followed, when, and for how long since."""
 
-    roi: Roi
+    tracked: _Tracked
     time: float
     frames: int = 0  # frames since the loss
 
@@ -293,10 +297,10 @@ class PoseEstimator:
                 for n, i in enumerate(kept[: self.max_people])]
 
     def _refined_pose(self, image: np.ndarray, detection: Detection) -> PoseLandmarks | None:
-        first = self.landmarker(image, roi_from_detection(detection.keypoints))
+        first = self.landmarker(image, roi_from_detection(detection.keypoints), antialias=True)
         if first.score < self.min_presence:
             return None
-        second = self.landmarker(image, roi_from_auxiliary(first.auxiliary))
+        second = self.landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
         return second if second.score >= self.min_presence else first
 
     # ------------------------------------------------------------------ clips
@@ -319,6 +323,7 @@ class _Session:
         self.scan = 0  # next region of the frame the cadence detector looks at
         self.tracker = Tracker(max_age_s=estimator.max_track_age_s)
         self.alias: dict[int, int] = {}  # tracker id -> public id
+        self.shown: dict[int, int] = {}  # public id -> id shown (0, 1, 2, ...)
         self.last_tracker_id = -1
 
     def _room(self) -> bool:
@@ -380,9 +385,9 @@ class _Session:
         """Find a followed person the landmark model lost in their ROI, in the same frame.
 
         In order, stopping at the first pose found: the ROI moved on by the last
-        motion; the detector close by; for someone who was turning fast (flips,
-        cartwheels: :data:`TURNING`), the moved ROI turned by 30-degree steps,
-        first in the direction of the turn.
+        motion; for someone who was turning fast (flips, cartwheels:
+        :data:`TURNING`), the moved ROI turned by 30-degree steps, first in the
+        direction of the turn; the detector close by.
         A pose from a guessed ROI must be confident (:data:`SEARCH_PRESENCE`)
         and centred near where the person was expected.
         """
@@ -398,20 +403,19 @@ class _Session:
         pose = est.landmarker(image, guess)
         if accept(pose):
             return pose
+        if t.turning >= TURNING and 0 <= guess.cx < width and 0 <= guess.cy < height:
+            spin = 1.0 if t.previous is None or normalize_radians(
+                t.roi.rotation - t.previous.rotation) >= 0 else -1.0
+            for step in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
+                turned = Roi(guess.cx, guess.cy, guess.size,
+                             guess.rotation + spin * step * math.pi / 6)
+                pose = est.landmarker(image, turned)
+                if accept(pose):
+                    return pose
         detection = self._detect_near(image, t.roi, skip=t)
         if detection is not None:
             pose = est.landmarker(image, roi_from_detection(detection.keypoints))
             if pose.score >= est.min_presence and in_frame(pose, width, height):
-                return pose
-        if t.turning < TURNING or not (0 <= guess.cx < width and 0 <= guess.cy < height):
-            return None  # not turning fast, or walking out of the picture
-        spin = 1.0 if t.previous is None or normalize_radians(
-            t.roi.rotation - t.previous.rotation) >= 0 else -1.0
-        for step in (1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
-            turned = Roi(guess.cx, guess.cy, guess.size,
-                         guess.rotation + spin * step * math.pi / 6)
-            pose = est.landmarker(image, turned)
-            if accept(pose):
                 return pose
         return None
 
@@ -426,11 +430,23 @@ class _Session:
         #    first frames after the loss, then every few frames)...
         for missing in list(self.missing):
             missing.frames += 1
-            if not self._room() or (missing.frames > 3 and missing.frames % 4):
+            t = missing.tracked
+            if missing.frames <= SEARCH_FRAMES:
+                t.previous, t.roi = t.roi, t.predicted()  # coast on the last motion
+            if not self._room() or (missing.frames > SEARCH_FRAMES and missing.frames % 4):
                 continue
-            detection = self._detect_near(image, missing.roi)
+            if missing.frames <= SEARCH_FRAMES:
+                pose = self._search(image, t)
+                if pose is not None:
+                    t.roi = pose.roi
+                    self.tracked.append(t)
+                    self.missing.remove(missing)
+                continue
+            detection = self._detect_near(image, t.roi)
             if detection is not None:
-                self.tracked.append(_Tracked(roi_from_detection(detection.keypoints)))
+                found = _Tracked(roi_from_detection(detection.keypoints))
+                found.public_id = t.public_id  # found where they were lost: same person
+                self.tracked.append(found)
                 self.missing.remove(missing)
         # ... then everywhere when nobody is followed, or one region at a time on
         #    the cadence (each tile in turn, then the whole frame).
@@ -462,7 +478,7 @@ class _Session:
                 pose = self._search(image, t) if t.frames > 0 else None
                 if pose is None:
                     if t.frames > 0:
-                        self.missing.append(_Missing(t.roi, frame.time))
+                        self.missing.append(_Missing(t, frame.time))
                     continue
             t.advance(pose)
             alive.append(t)
@@ -499,8 +515,9 @@ class _Session:
         which a back flip or a cartwheel defeats within a few frames: it then
         opens a new track for someone the landmark model never lost. When the
         tracker gives a brand-new id to a person followed without a break from
-        the previous frame, that new id is made an alias of the person's id
-        (unless someone else in the frame already has it).
+        the previous frame, or found again close to where they were lost less
+        than ``max_track_age_s`` ago, that new id is made an alias of the
+        person's id (unless someone else in the frame already has it).
         """
         public: list[int] = []
         for t, tid in zip(self.tracked, tracker_ids, strict=True):
@@ -516,4 +533,5 @@ class _Session:
             public.append(pid)
             t.public_id = pid
         self.last_tracker_id = max([self.last_tracker_id, *tracker_ids])
-        return public
+        # Ids shown are 0, 1, 2, ... in order of first appearance (no gaps from aliases).
+        return [self.shown.setdefault(pid, len(self.shown)) for pid in public]

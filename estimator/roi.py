@@ -97,10 +97,35 @@ class Roi:
         out_size: int,
         out: np.ndarray | None = None,
         border: int = cv2.BORDER_REPLICATE,
+        antialias: bool = False,
     ) -> np.ndarray:
-        """The ROI resampled (bilinear, one warp) to out_size x out_size, same dtype as image."""
+        """The ROI resampled to out_size x out_size in one bilinear warp, dtype of ``image``.
+
+        With ``antialias``, an ROI at least twice larger than the output is
+        first halved (Gaussian pyramid, ``cv2.pyrDown``, only the part of the
+        image it covers) until less than twice larger, so fine texture does
+        not alias as a plain bilinear warp of a large ROI would; the warp then
+        maps the halved pixels.
+        """
+        matrix = self.crop_matrix(out_size)
+        source = image
+        levels = int(math.floor(math.log2(self.size / out_size))) if self.size > 0 else 0
+        if antialias and levels >= 1:
+            height, width = image.shape[:2]
+            x0, y0, x1, y1 = self.bounds()
+            x0, y0 = max(0, int(x0) - 2), max(0, int(y0) - 2)
+            x1, y1 = min(width, int(math.ceil(x1)) + 2), min(height, int(math.ceil(y1)) + 2)
+            if x1 - x0 >= 2 << levels and y1 - y0 >= 2 << levels:
+                source = image[y0:y1, x0:x1]
+                for _ in range(levels):
+                    source = cv2.pyrDown(source)
+                # pyrDown keeps pixel index i of the half image at index 2i of its source.
+                f = 0.5**levels
+                matrix = matrix * f
+                matrix[0, 2] -= x0 * f
+                matrix[1, 2] -= y0 * f
         return cv2.warpAffine(
-            image, self.crop_matrix(out_size), (out_size, out_size), dst=out,
+            source, matrix, (out_size, out_size), dst=out,
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border,
         )
 
