@@ -25,20 +25,23 @@ Detection (on the cleaned signal, NaN gaps bridged linearly for the search only)
    not counted in the repetition. The resting level of a valley is the median
    of its frames within the band (noise would bias a minimum), and the ROM is
    the peak minus the lower resting level of the two.
-3. Regularity: a repetition's amplitude (peak minus the *higher* of its two
+3. Like with like: a candidate's amplitude (peak minus the *higher* of its two
    valley minima, so a movement cut by the start or end of the clip is small)
-   must reach the prominence threshold and ``consistency`` (half) of the 75th
-   percentile of the candidates' amplitudes (so a set of squats is not diluted
-   by the smaller knee bends of walking in between), at most a third of its
-   frames may be missing, and its duration must lie within a factor
-   1 / ``consistency`` (2x) of the median duration of those left. If fewer than
+   must reach the prominence threshold, and at most a third of its frames may
+   be missing. When the amplitudes fall into two distinct groups (Otsu's split
+   of log amplitude, classes 1 / ``consistency`` = 2x apart), the larger
+   movements are tried first (a set of squats rather than the smaller knee
+   bends of walking between sets), then all candidates.
+4. Regularity: within a group, repetitions lasting within a factor
+   1 / ``consistency`` (2x) of the median duration are kept. If fewer than
    ``min_repetitions`` (2) remain, or their durations vary by more than
    ``max_duration_cv`` (coefficient of variation 0.35), or the signal's
    autocorrelation at the repetitions' pace (lags of 0.75 to 1.33 times their
-   median peak-to-peak time) stays below ``min_periodicity`` (0.5), there are
-   none: noise, a constant signal, a single movement or an irregular wandering
-   is not a repetitive exercise. (Two similar slow bumps in a row can still pass:
-   two is the fewest repetitions there can be.)
+   median peak-to-peak time) stays below ``min_periodicity`` (0.5), the group
+   is rejected. When every group is, there are no repetitions: noise, a
+   constant signal, a single movement or an irregular wandering is not a
+   repetitive exercise. (Two similar slow bumps in a row can still pass: two
+   is the fewest repetitions there can be.)
 
 Tempo: ``to_peak_s`` is start -> peak and ``from_peak_s`` peak -> end. With the
 knee or hip angle of a squat that is the eccentric (lowering) and concentric
@@ -210,6 +213,65 @@ def _argmin_spans(x: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndar
     return (first + np.argmin(vals, axis=1)).astype(np.int64)
 
 
+def _amplitude_groups(
+    amplitude: np.ndarray, candidate: np.ndarray, s: RepSettings
+) -> list[np.ndarray]:
+    """Candidate sets to try: the larger movements first when the amplitudes
+    fall into two distinct groups, then all candidates.
+
+    The split is Otsu's threshold on log amplitude (the one that best separates
+    two classes); it counts when it explains most of the spread (at least 60 %
+    of the variance), the classes' typical amplitudes differ by at least
+    1 / ``consistency`` (2x), and the larger class holds ``min_repetitions``.
+    """
+    groups = [candidate]
+    amps = np.sort(amplitude[candidate])
+    if amps.size < 2 * s.min_repetitions or amps[0] <= 0:
+        return groups
+    a = np.log(amps)
+    n = a.size
+    k = np.arange(1, n)  # split before index k
+    head = np.cumsum(a)[:-1]
+    m0 = head / k
+    m1 = (a.sum() - head) / (n - k)
+    between = (k / n) * (1 - k / n) * (m1 - m0) ** 2
+    best = int(np.argmax(between))
+    total = a.var()
+    if (
+        total > 0
+        and between[best] >= 0.6 * total
+        and m1[best] - m0[best] >= np.log(1 / s.consistency)
+        and n - k[best] >= s.min_repetitions
+    ):
+        groups.insert(0, candidate & (amplitude >= amps[k[best]]))
+    return groups
+
+
+def _regular(
+    keep: np.ndarray, duration: np.ndarray, peaks: np.ndarray, x: np.ndarray, s: RepSettings
+) -> np.ndarray | None:
+    """The candidates of ``keep`` that make a regular series of repetitions, or None.
+
+    Keeps those lasting within 1 / ``consistency`` (2x) of their median duration;
+    the series must hold ``min_repetitions``, vary in duration by at most
+    ``max_duration_cv`` and the signal must repeat itself at their pace
+    (autocorrelation at least ``min_periodicity``).
+    """
+    if keep.sum() < s.min_repetitions:
+        return None
+    med_dur = np.median(duration[keep])
+    keep = keep & (duration >= med_dur * s.consistency) & (duration <= med_dur / s.consistency)
+    if keep.sum() < s.min_repetitions:
+        return None
+    d = duration[keep]
+    if np.std(d) > s.max_duration_cv * np.mean(d):
+        return None  # irregular: movements, not repetitions
+    cycle = float(np.median(np.diff(peaks[keep])))
+    if _periodicity(x, int(cycle * 0.75), int(np.ceil(cycle / 0.75))) < s.min_periodicity:
+        return None  # the signal does not repeat itself at that pace
+    return keep
+
+
 def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
     """Median of the non-NaN ``values`` of each segment ``0..n_seg-1`` (NaN if none)."""
     ok = np.isfinite(values)
@@ -312,22 +374,15 @@ def detect_repetitions(
     duration = t[end] - t[start]
     missing = np.r_[0, np.cumsum(~valid)]
     seen_enough = 3 * (missing[end + 1] - missing[start]) <= end - start + 1
-    keep = (amplitude >= threshold) & seen_enough
-    if keep.sum() >= s.min_repetitions:
-        # Like with like: the movements as large as the main ones (a quarter of the
-        # candidates may be bigger), then as long as their median.
-        keep &= amplitude >= s.consistency * np.percentile(amplitude[keep], 75)
-    if keep.sum() >= s.min_repetitions:
-        med_dur = np.median(duration[keep])
-        keep &= (duration >= med_dur * s.consistency) & (duration <= med_dur / s.consistency)
-    if keep.sum() < s.min_repetitions:
+    candidate = (amplitude >= threshold) & seen_enough
+    # Like with like: try the largest movements first (a set of squats before the
+    # smaller knee bends of walking between sets), then larger groups.
+    for group in _amplitude_groups(amplitude, candidate, s):
+        keep = _regular(group, duration, peaks, xd, s)
+        if keep is not None:
+            break
+    else:
         return empty_repetitions()
-    d = duration[keep]
-    if np.std(d) > s.max_duration_cv * np.mean(d):
-        return empty_repetitions()  # irregular: movements, not repetitions
-    cycle = float(np.median(np.diff(peaks[keep])))
-    if _periodicity(xd, int(cycle * 0.75), int(np.ceil(cycle / 0.75))) < s.min_periodicity:
-        return empty_repetitions()  # the signal does not repeat itself at that pace
 
     valley = np.minimum(valley_seg[:-1], valley_seg[1:])[keep]
     bounds = np.r_[seg_start[1:], f - 1]  # peaks, then the last frame

@@ -137,6 +137,20 @@ def test_squats_between_walking_are_counted_without_the_steps() -> None:
     assert (reps["rom"] > 80).all()
 
 
+def test_squats_are_preferred_to_the_more_numerous_smaller_bends_of_walking() -> None:
+    """The knees' mean bends 40 degrees every 0.55 s while walking: repetitive, and
+    three times as many as the squats, but the squats are the exercise."""
+    t = timeline(80.0)
+    squats = squat_knee_signal(t, [95.0] * 40, period_s=2.2, start_s=0.5)
+    walking = 5.0 + 40.0 * np.abs(np.sin(2 * np.pi * t / 1.1))
+    x = np.where((t // 20) % 2 == 1, walking, squats)
+    reps = detect_repetitions(cleaned(x), t, FPS)
+    assert len(reps) == 18
+    assert (reps["rom"] > 80).all()
+    walking_only = detect_repetitions(cleaned(walking), t, FPS)
+    assert len(walking_only) > 100  # on its own, walking is a repetitive movement
+
+
 def test_small_wobbles_below_the_minimum_depth_are_not_repetitions() -> None:
     """A 12-degree oscillation is regular, but shallower than the 20-degree minimum."""
     t = timeline(20.0)
