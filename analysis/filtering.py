@@ -277,8 +277,11 @@ def _order_median(sorted_rows: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.where(n > 0, 0.5 * (a + b), np.nan)
 
 
-def _hampel_rows(x: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarray, np.ndarray]:
-    """Hampel filter along the rows of (signals, frames) ``x`` (see :func:`hampel`)."""
+def _hampel_rows(
+    x: np.ndarray, window: int, n_sigmas: float, inplace: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hampel filter along the rows of (signals, frames) ``x`` (see :func:`hampel`);
+    ``inplace`` writes the replacements into ``x`` itself."""
     window = max(3, int(window) + 1 - int(window) % 2)
     c, f = x.shape
     h = window // 2
@@ -301,26 +304,30 @@ def _hampel_rows(x: np.ndarray, window: int, n_sigmas: float) -> tuple[np.ndarra
             out[:, a:b] = np.abs(x32[:, a:b] - m) > limit * mad
 
     # A window is complete when no sample in it is missing and it stays inside
-    # the track (beyond the ends counts as missing). The others are judged on
-    # their valid samples only (vectorised over all such windows).
-    complete = ~ndimage.maximum_filter1d(
-        (~finite).view(np.uint8), size=window, axis=-1, mode="constant", cval=1
-    ).astype(bool)
+    # the track. The others are judged on their valid samples only (vectorised
+    # over all such windows).
+    complete = np.zeros(x.shape, dtype=bool)
+    complete[:, h : f - h] = True
+    gappy = np.flatnonzero(~finite.all(axis=1))
+    if gappy.size:
+        complete[gappy] = ~ndimage.maximum_filter1d(
+            (~finite[gappy]).view(np.uint8), size=window, axis=-1, mode="constant", cval=1
+        ).astype(bool)
     out &= finite & complete
-    cleaned = x.copy()
+    cleaned = x if inplace else x.copy()
     hit = np.nonzero(out)  # outliers are few: replace them one by one
-    cleaned[hit] = med[hit]
-    partial = finite & ~complete
-    if partial.any():
-        row, col = np.nonzero(partial)
-        pad_nan = np.pad(x, ((0, 0), (h, h)), constant_values=np.nan)
-        win = pad_nan[row[:, None], col[:, None] + np.arange(window)]
+    partial = np.nonzero(finite & ~complete)
+    if partial[0].size:
+        row, col = partial
+        at = col[:, None] + np.arange(-h, h + 1)
+        win = np.where((at >= 0) & (at < f), x[row[:, None], np.clip(at, 0, f - 1)], np.nan)
         enough = np.sum(~np.isnan(win), axis=1) > h
         row, col, win = row[enough], col[enough], win[enough]
         pm, pmad = _median_mad_partial(win)
         flagged = np.abs(x[row, col] - pm) > n_sigmas * _MAD_TO_SIGMA * pmad
         out[row[flagged], col[flagged]] = True
         cleaned[row[flagged], col[flagged]] = pm[flagged]
+    cleaned[hit] = med[hit]
     return cleaned, out
 
 
@@ -550,14 +557,32 @@ def clean_array(
     if x.ndim != 2:
         raise ValueError(f"expected (frames, columns), got shape {x.shape}")
     r, _ = _rows(x)
-    f = x.shape[0]
-    circ = np.zeros(x.shape[1], bool) if circular is None else np.asarray(circular, bool)
+    values, filled, outliers = clean_rows(r, fps, settings, circular)
+    return values.T, filled.T, outliers.T
+
+
+def clean_rows(
+    rows: np.ndarray,
+    fps: float,
+    settings: CleanSettings,
+    circular: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`clean_array` for signals laid out as rows: (signals, frames) float64.
+
+    ``rows`` may be overwritten. Returns ``(values, filled, outliers)``, each
+    (signals, frames).
+    """
+    r = rows
+    f = r.shape[1]
+    circ = np.zeros(r.shape[0], bool) if circular is None else np.asarray(circular, bool)
     if circ.any() and f:
         r[circ] = unwrap_deg(r[circ], axis=-1)
     outliers = np.zeros(r.shape, dtype=bool)
     filled = np.zeros(r.shape, dtype=bool)
     if settings.hampel and f > 0:
-        r, outliers = _hampel_rows(r, settings.hampel_window(fps), settings.hampel_n_sigmas)
+        r, outliers = _hampel_rows(
+            r, settings.hampel_window(fps), settings.hampel_n_sigmas, inplace=True
+        )
     if settings.interpolate:
         r, filled = _interpolate_rows(r, settings.max_gap_frames(fps))
     # A track too short to be filtered at all needs no frame rate (a photo is one frame).
@@ -565,7 +590,7 @@ def clean_array(
         r = _lowpass_rows(r, butterworth_sos(fps, settings.cutoff_hz, settings.order))
     if circ.any():
         r[circ] = wrap_deg(r[circ])
-    return r.T, filled.T, outliers.T
+    return r, filled, outliers
 
 
 def clean_signals_detailed(

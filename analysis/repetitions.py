@@ -181,7 +181,7 @@ def _periodicity(x: np.ndarray, lag_lo: int, lag_hi: int) -> float:
     if lag_hi < lag_lo:
         return 0.0
     y = x - x.mean()
-    var = float(np.dot(y, y)) / n
+    var = float(np.square(y).sum()) / n  # not np.dot: no BLAS threads spinning
     if var <= 0:
         return 0.0
     size = 1 << int(np.ceil(np.log2(2 * n)))

@@ -16,7 +16,6 @@ velocity; ``acceleration`` the norm of the acceleration vector.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +23,7 @@ import pandas as pd
 
 from analysis.angles import visible_mask
 from analysis.errors import AnalysisError
-from analysis.filtering import CleanSettings, clean_array
+from analysis.filtering import CleanSettings, clean_rows
 from estimator.keypoints import KEYPOINT_NAMES, NUM_KEYPOINTS
 
 TRAJECTORY_COLUMNS: tuple[str, ...] = (
@@ -94,11 +93,12 @@ def keypoint_positions(keypoints: np.ndarray, visibility_threshold: float = 0.5)
     return pos
 
 
-def derivative(values: np.ndarray, times: np.ndarray) -> np.ndarray:
-    """d(values)/dt along axis 0 with real timestamps; NaN when fewer than 2 frames."""
-    if values.shape[0] < 2:
+def derivative(values: np.ndarray, times: np.ndarray, axis: int = 0) -> np.ndarray:
+    """d(values)/dt along ``axis`` (frames) with real timestamps; NaN when fewer
+    than 2 frames."""
+    if values.shape[axis] < 2:
         return np.full(values.shape, np.nan)
-    return np.gradient(values, times, axis=0)
+    return np.gradient(values, times, axis=axis)
 
 
 def path_length(positions: np.ndarray) -> np.ndarray:
@@ -110,13 +110,27 @@ def path_length(positions: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(steps), steps, 0.0).sum(axis=0)
 
 
-def _nan_stat(func: Callable[..., np.ndarray], values: np.ndarray) -> np.ndarray:
-    """``func`` over axis 0 ignoring NaN; NaN (no warning) for all-NaN columns."""
-    ok = np.isfinite(values).any(axis=0)
-    out = np.full(values.shape[1:], np.nan)
-    if ok.any():
-        out[ok] = func(values[:, ok], axis=0)
-    return out
+def _path_length_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """:func:`path_length` of keypoints given as (K, frames) x and y rows."""
+    if x.shape[1] < 2:
+        return np.zeros(x.shape[0])
+    steps = np.sqrt(np.diff(x, axis=1) ** 2 + np.diff(y, axis=1) ** 2)
+    return np.where(np.isfinite(steps), steps, 0.0).sum(axis=1)
+
+
+def _row_mean(v: np.ndarray) -> np.ndarray:
+    """Mean of each row ignoring NaN; NaN (no warning) for a row without values."""
+    ok = np.isfinite(v)
+    n = ok.sum(axis=1)
+    total = np.where(ok, v, 0.0).sum(axis=1)
+    return np.where(n > 0, total / np.maximum(n, 1), np.nan)
+
+
+def _row_max(v: np.ndarray) -> np.ndarray:
+    """Max of each row ignoring NaN; NaN (no warning) for a row without values."""
+    ok = np.isfinite(v)
+    top = np.where(ok, v, -np.inf).max(axis=1, initial=-np.inf)
+    return np.where(ok.any(axis=1), top, np.nan)
 
 
 def compute_trajectories(
@@ -142,30 +156,34 @@ def compute_trajectories(
         When given, positions, speeds and accelerations are in metres.
     """
     settings = settings or CleanSettings()
-    pos = keypoint_positions(keypoints, settings.visibility_threshold)
-    f = pos.shape[0]
+    kp = np.asarray(keypoints)
+    if kp.ndim != 3 or kp.shape[1:] != (NUM_KEYPOINTS, 3):
+        raise AnalysisError(f"keypoints must have shape (frames, 33, 3), got {kp.shape}")
+    f, k = kp.shape[0], NUM_KEYPOINTS
     t = check_times(times, f, fps)
-    k = NUM_KEYPOINTS
-    # Work on (frames, 66) with the 33 x columns first, then the 33 y columns.
-    flat = np.concatenate([pos[..., 0], pos[..., 1]], axis=1)
-    flat, _, _ = clean_array(flat, fps, settings)
+    # Signals as rows, contiguous in time: the 33 x rows, then the 33 y rows.
+    hidden = ~visible_mask(kp, settings.visibility_threshold).T
+    rows = np.empty((2 * k, f))
+    rows[:k], rows[k:] = kp[..., 0].T, kp[..., 1].T
+    rows[:k][hidden] = np.nan
+    rows[k:][hidden] = np.nan
+    rows, _, _ = clean_rows(rows, fps, settings)
     unit = "px"
     if scale_m_per_px is not None:
-        flat *= float(scale_m_per_px)
+        rows *= float(scale_m_per_px)
         unit = "m"
-    vel = derivative(flat, t)
-    acc = derivative(vel, t)
-    x, y = flat[:, :k], flat[:, k:]
-    speed = np.sqrt(vel[:, :k] ** 2 + vel[:, k:] ** 2)
-    accel = np.sqrt(acc[:, :k] ** 2 + acc[:, k:] ** 2)
+    vel = derivative(rows, t, axis=1)
+    acc = derivative(vel, t, axis=1)
+    x, y = rows[:k], rows[k:]  # (33, frames)
+    speed = np.sqrt(vel[:k] ** 2 + vel[k:] ** 2)
+    accel = np.sqrt(acc[:k] ** 2 + acc[k:] ** 2)
 
-    # One float block built in place (pandas would otherwise copy columns together).
+    # One float block built in place (pandas would otherwise copy columns together),
+    # frame-major: row f * 33 + j is keypoint j in frame f.
     block = np.empty((f * k, 5))
     block[:, 0] = np.repeat(t, k)
-    block[:, 1] = x.reshape(-1)
-    block[:, 2] = y.reshape(-1)
-    block[:, 3] = speed.reshape(-1)
-    block[:, 4] = accel.reshape(-1)
+    for i, v in enumerate((x, y, speed, accel), start=1):
+        block[:, i] = v.T.reshape(-1)
     frames = pd.DataFrame(block, columns=["time_s", "x", "y", "speed", "acceleration"], copy=False)
     frames.insert(0, "frame", np.repeat(np.arange(f, dtype=np.int64), k))
     frames.insert(
@@ -175,13 +193,14 @@ def compute_trajectories(
             np.tile(np.arange(k, dtype=np.int8), f), categories=list(KEYPOINT_NAMES)
         ),
     )
+    seen = np.isfinite(x)
     summary = pd.DataFrame(
         {
-            "path_length": path_length(np.stack([x, y], axis=-1)),
-            "mean_speed": _nan_stat(np.nanmean, speed),
-            "max_speed": _nan_stat(np.nanmax, speed),
-            "max_acceleration": _nan_stat(np.nanmax, accel),
-            "coverage": np.isfinite(x).mean(axis=0) if f else np.zeros(k),
+            "path_length": _path_length_rows(x, y),
+            "mean_speed": _row_mean(speed),
+            "max_speed": _row_max(speed),
+            "max_acceleration": _row_max(accel),
+            "coverage": seen.mean(axis=1) if f else np.zeros(k),
         },
         index=pd.Index(KEYPOINT_NAMES, name="keypoint"),
     )
