@@ -173,6 +173,46 @@ def with_markers(figure: dict, points: Sequence[tuple[float, float, str]],
     return fig
 
 
+class LinkedFigure:
+    """A chart linked to the current frame, cheap to move: built (and validated) once, then
+    only its cursor line, and optionally a few ringed dots, change.
+
+    Plotly validates a figure given as a dict every time it is shown (about 10 ms for a
+    few panels); a ``go.Figure`` is already valid, so moving the cursor costs only its
+    serialisation. Keep one per browser session (it is mutated).
+    """
+
+    def __init__(self, figure: dict, xref: str = "x", yref: str = "paper",
+                 markers: tuple[str, str] | None = None) -> None:
+        self.figure = go.Figure(figure)
+        self.xref, self.yref = xref, yref
+        self._markers = None
+        if markers is not None:
+            self.figure.add_trace(go.Scatter(
+                x=[], y=[], mode="markers", showlegend=False, hoverinfo="skip",
+                name="cursor", xaxis=markers[0], yaxis=markers[1],
+                marker={"size": 11, "line": {"color": CURSOR_COLOUR, "width": 1.5}},
+            ))
+            self._markers = self.figure.data[-1]
+
+    def at(self, x: float | None, points: Sequence[tuple[float, float, str]] = ()
+           ) -> go.Figure:
+        """The figure with its cursor at ``x`` and dots at ``points`` (x, y, colour)."""
+        shapes = []
+        if x is not None and np.isfinite(x):
+            shapes.append({"name": "cursor", "type": "line", "xref": self.xref,
+                           "yref": self.yref, "x0": float(x), "x1": float(x), "y0": 0, "y1": 1,
+                           "line": {"color": CURSOR_COLOUR, "width": 1.5}})
+        with self.figure.batch_update():
+            self.figure.layout.shapes = shapes
+            if self._markers is not None:
+                shown = [p for p in points if np.isfinite(p[0]) and np.isfinite(p[1])]
+                self._markers.x = [p[0] for p in shown]
+                self._markers.y = [p[1] for p in shown]
+                self._markers.marker.color = [p[2] for p in shown]
+        return self.figure
+
+
 def path_points(trajectories: pd.DataFrame, keypoints: Sequence[str], position: int
                 ) -> list[tuple[float, float, str]]:
     """(x, y, colour) of each keypoint at a track position, for :func:`with_markers`."""

@@ -33,8 +33,8 @@ import numpy as np
 from dashboard.video_export import H264Writer
 from estimator.video import iter_frames, probe
 
-DEFAULT_MAX_SIDE = 1280
-DEFAULT_GOP = 10
+DEFAULT_MAX_SIDE = 960  # about the width the Clip view shows a frame at
+DEFAULT_GOP = 6
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The annotated clip as a file: every frame drawn as the Clip view draws it, then H.264.
 
 Frames are decoded from the original (rotation applied, as the estimator saw
-them), scaled to the preview size (long side at most 1280 pixels, plenty for
+them), scaled so the long side is at most 1280 pixels ( plenty for
 coaching and quick to encode), drawn with the same annotators and streamed
 into :class:`dashboard.video_export.H264Writer` with their own timestamps, so
 the clip lasts exactly as long as the original. The result is kept under the
@@ -19,9 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from dashboard.clipdata import ClipData, annotators, people
-from dashboard.frames import DEFAULT_MAX_SIDE, fit_to, preview_size
+from dashboard.frames import fit_to, preview_size
 from dashboard.video_export import H264Writer
 from estimator.video import iter_frames
+
+EXPORT_MAX_SIDE = 1280
 
 
 def export_name(data: ClipData, athlete_track: int | None, angle_names: tuple[str, ...],
@@ -43,7 +45,7 @@ def export_annotated_clip(
     show_others: bool = True,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
-    max_side: int = DEFAULT_MAX_SIDE,
+    max_side: int = EXPORT_MAX_SIDE,
 ) -> Path:
     """Write (or reuse) the annotated MP4 of a clip; returns its path.
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +108,24 @@ def user_errors(prefix: str = "") -> Iterator[None]:
 def one_line(error: BaseException) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+TIMING_LOG_ENV = "POSTURE_TIMING_LOG"
+_TIMING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def timed(what: str) -> Iterator[None]:
+    """Append ``<what> <milliseconds>`` to ``$POSTURE_TIMING_LOG`` when it is set (the
+    dashboard benchmark reads it); does nothing otherwise. Never shown on a page."""
+    path = os.environ.get(TIMING_LOG_ENV)
+    if not path:
+        yield
+        return
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        ms = (time.perf_counter() - start) * 1000.0
+        with _TIMING_LOCK, open(path, "a", encoding="utf-8") as log:
+            log.write(f"{what} {ms:.2f}\n")

@@ -22,10 +22,12 @@ from dashboard.state import (
     display_angles,
     exports_dir,
     get_store,
+    timed,
     user_errors,
 )
 
 FRAME = "clip_frame"
+LINKED = "clip_linked_figure"
 PLAYING = "clip_playing"
 PLAY_TICK_S = 0.25
 CHARTS = ("Angles", "Joint path", "Symmetry", "Repetitions")
@@ -165,6 +167,12 @@ playing = bool(st.session_state.get(PLAYING)) and clip.kind == "video"
 
 @st.fragment(run_every=PLAY_TICK_S if playing else None)
 def viewer() -> None:
+    """The frame, its controls and the linked chart: re-run alone when the frame moves."""
+    with timed("frame_move"):
+        _viewer()
+
+
+def _viewer() -> None:
     last = data.frame_count - 1
     if st.session_state.get(PLAYING) and clip.kind == "video":
         now = time.monotonic()
@@ -209,17 +217,21 @@ def viewer() -> None:
                         label_visibility="collapsed")
         pos = track.position(frame)
         with user_errors():
-            fig = _figure(kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names),
-                          show_raw, data)
-            now = float(data.frame_times[frame])
-            if kind in ("Angles", "Repetitions"):
-                fig = charts.with_cursor(fig, now, "x", "paper" if kind == "Angles"
-                                         else "y domain")
-            elif kind in ("Joint path", "Symmetry"):
-                fig = charts.with_cursor(fig, now, "x2", "y2 domain")
+            key = (kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names), show_raw)
+            linked = st.session_state.get(LINKED)
+            if linked is None or linked[0] != key:
+                xref, yref = {"Angles": ("x", "paper"), "Repetitions": ("x", "y domain")}.get(
+                    kind, ("x2", "y2 domain"))
+                linked = (key, charts.LinkedFigure(
+                    _figure(*key, data), xref, yref,
+                    markers=("x", "y") if kind == "Joint path" else None,
+                ))
+                st.session_state[LINKED] = linked
+            points = []
             if kind == "Joint path" and pos is not None:
-                fig = charts.with_markers(fig, charts.path_points(
-                    track.analysis.trajectories, path_keypoints(names), pos))
+                points = charts.path_points(track.analysis.trajectories,
+                                            path_keypoints(names), pos)
+            fig = linked[1].at(float(data.frame_times[frame]), points)
             st.plotly_chart(fig, theme=None, config=charts.GRAPH_CONFIG, key="clip_chart_fig")
             if kind == "Repetitions" and track.analysis.repetitions.empty:
                 st.caption("No repetitive movement was found in this clip.")

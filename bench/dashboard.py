@@ -1,0 +1,225 @@
+"""Dashboard benchmark: the real app in the real browser, against the estimator alone.
+
+Prints, never asserts (timings on a shared 2-core machine are noisy):
+
+1. The estimator's own time on ``../shared/media/parkour_walk.mp4`` (models loaded
+   first, then ``PoseEstimator.process`` over every frame), measured in this run,
+   before and after the browser part.
+2. Upload to results through the app: ``streamlit run`` on localhost, headless
+   Debian Chromium driven by Playwright; the clock starts when the file is handed to
+   the page's uploader and stops when the Clip view shows the annotated frame and a
+   Plotly chart. A first ("cold": the app loads the models) and a second ("warm")
+   upload, into two sessions so the second is analysed again. Target: warm at most
+   1.5x the estimator's time.
+3. The server time of a frame-slider move in the Clip view, once the clip's preview
+   exists, two ways: from the browser's message asking for the rerun to the server's
+   "script finished" message, read off the app's websocket (localhost: Streamlit's own
+   rerun machinery included), and the page's own work per move timed inside the server
+   (``POSTURE_TIMING_LOG``). Steps of one frame (arrow key) and jumps to random frames
+   (clicks on the slider). Target: under 150 ms.
+
+Run: ``.venv/bin/python bench/dashboard.py`` (needs /usr/bin/chromium and the media).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+
+from tests.dashboard.server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    start_streamlit,
+    stop_streamlit,
+)
+
+CLIP = PROJECT_ROOT.parent / "shared" / "media" / "parkour_walk.mp4"
+ANALYSIS_TIMEOUT_MS = 900_000
+SLIDER_MOVES = 20
+
+
+def estimator_seconds() -> float:
+    """Seconds for the estimator alone on the clip, models loaded beforehand."""
+    from estimator import PoseEstimator
+
+    estimator = PoseEstimator(max_people=4)
+    start = time.perf_counter()
+    frames = sum(1 for _ in estimator.process(CLIP))
+    seconds = time.perf_counter() - start
+    print(f"  estimator alone: {frames} frames in {seconds:.2f} s ({frames / seconds:.1f} fps)")
+    return seconds
+
+
+class SocketClock:
+    """Times reruns from the websocket: BackMsg rerun sent -> ForwardMsg script_finished."""
+
+    def __init__(self, page) -> None:
+        self.sent: list[float] = []
+        self.finished: list[float] = []
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws) -> None:
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = BackMsg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # noqa: BLE001 -- not a BackMsg: ignore
+            return
+        if msg.WhichOneof("type") == "rerun_script":
+            self.sent.append(time.perf_counter())
+
+    def _received(self, payload) -> None:
+        if isinstance(payload, str):
+            return
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(payload)
+        except Exception:  # noqa: BLE001
+            return
+        if msg.WhichOneof("type") == "script_finished":
+            self.finished.append(time.perf_counter())
+
+    def wait_rerun(self, page, since: int, timeout_s: float = 30.0) -> float | None:
+        """Seconds of the first rerun asked for after ``since`` sent messages."""
+        deadline = time.perf_counter() + timeout_s
+        while time.perf_counter() < deadline:
+            page.wait_for_timeout(10)
+            if len(self.sent) > since:
+                start = self.sent[since]
+                done = [t for t in self.finished if t > start]
+                if done:
+                    return done[0] - start
+        return None
+
+
+def upload_to_results(page, session_title: str) -> float:
+    page.get_by_role("link", name="Analyse").first.click()  # same browser session
+    page.get_by_role("heading", name="Analyse").wait_for(timeout=60_000)
+    page.get_by_label("Title").fill(session_title)
+    page.get_by_label("Title").press("Tab")
+    page.wait_for_timeout(500)
+    start = time.perf_counter()
+    page.locator("input[type='file']").set_input_files(str(CLIP))
+    page.get_by_text("parkour_walk.mp4").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.get_by_role("heading", name="Clip view").wait_for(timeout=ANALYSIS_TIMEOUT_MS)
+    page.locator("[data-testid='stImage'] img").first.wait_for(timeout=120_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=120_000)
+    return time.perf_counter() - start
+
+
+def slider_moves(page, clock: SocketClock, data_dir: Path) -> tuple[list[float], list[float]]:
+    previews = data_dir / "previews"
+    deadline = time.perf_counter() + 300
+    while not list(previews.glob("*.json")) and time.perf_counter() < deadline:
+        time.sleep(0.5)
+    print(f"  preview ready: {bool(list(previews.glob('*.json')))}")
+    page.reload(wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Clip view").wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    thumb = page.get_by_role("slider").first
+    steps: list[float] = []
+    for _ in range(SLIDER_MOVES):
+        since = len(clock.sent)
+        thumb.focus()
+        thumb.press("ArrowRight")
+        took = clock.wait_rerun(page, since)
+        if took is not None:
+            steps.append(took)
+        page.wait_for_timeout(150)
+    track = page.locator("[data-testid='stSlider'] [data-baseweb='slider']").first
+    box = track.bounding_box()
+    jumps: list[float] = []
+    rng = random.Random(1)
+    for _ in range(SLIDER_MOVES):
+        since = len(clock.sent)
+        x = box["x"] + box["width"] * rng.uniform(0.02, 0.98)
+        page.mouse.click(x, box["y"] + box["height"] / 2)
+        took = clock.wait_rerun(page, since)
+        if took is not None:
+            jumps.append(took)
+        page.wait_for_timeout(150)
+    return steps, jumps
+
+
+def describe(label: str, values: list[float]) -> None:
+    if not values:
+        print(f"  {label}: no measurement")
+        return
+    ms = sorted(v * 1000 for v in values)
+    p90 = ms[min(len(ms) - 1, int(round(0.9 * (len(ms) - 1))))]
+    print(f"  {label}: median {statistics.median(ms):.0f} ms, p90 {p90:.0f} ms, "
+          f"max {ms[-1]:.0f} ms over {len(ms)} moves (target < 150 ms)")
+
+
+def main() -> int:
+    if not CLIP.is_file():
+        print(f"missing {CLIP}", file=sys.stderr)
+        return 2
+    if not CHROMIUM.is_file():
+        print(f"missing {CHROMIUM}: run `make system-deps`", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    print(f"dashboard benchmark on {CLIP.name}")
+    print("estimator alone (before the browser part):")
+    before = estimator_seconds()
+    root = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    timings = root / "timings.txt"
+    process, url = start_streamlit(f"sqlite:///{root / 'posture.db'}", root / "streamlit.log",
+                                   data_dir=root / "data",
+                                   extra_env={"POSTURE_TIMING_LOG": str(timings)})
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                 args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            clock = SocketClock(page)
+            page.goto(url, wait_until="domcontentloaded")
+            page.get_by_label("Name").fill("Bench Athlete")
+            page.get_by_role("button", name="Create athlete").click()
+            page.get_by_text("Bench Athlete").first.wait_for(timeout=30_000)
+            print("upload to results through the app:")
+            cold = upload_to_results(page, "Bench cold")
+            print(f"  first upload (models load): {cold:.2f} s")
+            warm = upload_to_results(page, "Bench warm")
+            print(f"  second upload: {warm:.2f} s")
+            print("frame slider, rerun request to 'script finished' on the websocket:")
+            timings.write_text("")
+            steps, jumps = slider_moves(page, clock, root / "data")
+            describe("one-frame steps", steps)
+            describe("jumps to random frames", jumps)
+            inside = [float(line.split()[1]) / 1000 for line in timings.read_text().splitlines()
+                      if line.startswith("frame_move ")]
+            print("frame slider, the Clip view's own work per move inside the server:")
+            describe("steps and jumps", inside)
+            browser.close()
+    finally:
+        stop_streamlit(process)
+    print("estimator alone (after the browser part):")
+    after = estimator_seconds()
+    reference = (before + after) / 2
+    print(f"summary: upload to results {warm:.2f} s (warm) / {cold:.2f} s (cold) vs "
+          f"estimator {reference:.2f} s: {warm / reference:.2f}x warm, "
+          f"{cold / reference:.2f}x cold (target <= 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Charts: the product's colours and units, and the cursor that follows the frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dashboard import charts
+from dashboard.theme import PALETTE
+
+
+def angles(n: int = 50) -> pd.DataFrame:
+    t = np.linspace(0, 2 * np.pi, n)
+    return pd.DataFrame({"left_knee": 45 + 40 * np.sin(t), "right_knee": 45 + 35 * np.sin(t),
+                         "left_hip": 20 + 10 * np.sin(t), "right_hip": 20 + 12 * np.sin(t),
+                         "trunk_lean": 5 + np.sin(t)})
+
+
+def test_angle_curves_take_the_side_colours_and_raw_values_are_dotted():
+    df = angles()
+    fig = charts.angles_figure(np.arange(50) / 30, df, ["left_knee", "right_knee", "trunk_lean"],
+                               raw=df)
+    solid = {t.name: t.line.color for t in fig.data if t.line.dash is None}
+    assert solid["Left"] == PALETTE.left and solid["Right"] == PALETTE.right
+    assert any(t.line.color == PALETTE.centre_chart for t in fig.data)
+    assert {t.line.dash for t in fig.data if "as measured" in t.name} == {"dot"}
+
+
+def test_one_panel_per_joint_with_units_on_the_axes():
+    fig = charts.angles_figure(np.arange(50) / 30, angles(),
+                               ["left_knee", "right_knee", "left_hip", "right_hip"])
+    layout = fig.to_dict()["layout"]
+    titles = [a["text"] for a in layout["annotations"]]
+    assert titles == ["Knee", "Hip"]
+    assert layout["yaxis"]["title"]["text"] == "Angle (°)"
+    assert layout["yaxis2"]["title"]["text"] == "Angle (°)"
+    assert layout["xaxis2"]["title"]["text"] == "Time (s)"
+
+
+def test_the_cursor_moves_without_touching_the_cached_figure():
+    fig = charts.angles_figure(np.arange(50) / 30, angles(), ["left_knee"]).to_dict()
+    at_1 = charts.with_cursor(fig, 1.0)
+    at_2 = charts.with_cursor(at_1, 1.5)
+    cursors = [s for s in at_2["layout"]["shapes"] if s["name"] == "cursor"]
+    assert len(cursors) == 1 and cursors[0]["x0"] == 1.5
+    assert "shapes" not in fig["layout"] or not fig["layout"]["shapes"]
+
+
+def test_every_chart_has_units_on_its_axes():
+    n = 60
+    t = np.arange(n) / 30
+    traj = pd.DataFrame({
+        "frame": np.repeat(np.arange(n), 2), "time_s": np.repeat(t, 2),
+        "keypoint": ["left_ankle", "right_ankle"] * n, "x": np.arange(2 * n, dtype=float),
+        "y": np.arange(2 * n, dtype=float), "speed": np.ones(2 * n),
+        "acceleration": np.zeros(2 * n),
+    })
+    sym = pd.DataFrame({"rom_left": [80.0], "rom_right": [70.0], "si": [13.3]},
+                       index=pd.Index(["knee"], name="pair"))
+    reps = pd.DataFrame({"rep": [1, 2], "start_s": [0.1, 1.1], "end_s": [0.9, 1.9],
+                         "rom": [80.0, 78.0], "duration_s": [0.8, 0.8]})
+    figures = [
+        charts.joint_path_figure(traj, ["left_ankle", "right_ankle"], "px", (640, 480)),
+        charts.symmetry_figure(t, pd.DataFrame({"knee": np.zeros(n)}), sym, ["knee"]),
+        charts.repetitions_figure(t, angles(n), "knee", reps),
+        charts.repetition_comparison_figure(reps, reps, ("A", "B")),
+    ]
+    for fig in figures:
+        layout = fig.to_dict()["layout"]
+        axes = [v for k, v in layout.items() if k.startswith(("xaxis", "yaxis"))]
+        for axis in axes:
+            text = axis.get("title", {}).get("text", "")
+            assert text, f"an axis without a title in {layout.get('annotations')}"
+            assert "(" in text or text in ("Joint", "Repetition"), text
+
+
+def test_symmetry_bars_show_each_side_in_its_colour_with_the_index():
+    sym = pd.DataFrame({"rom_left": [80.0, 40.0], "rom_right": [70.0, 41.0],
+                        "si": [13.3, 2.5]}, index=pd.Index(["knee", "hip"], name="pair"))
+    fig = charts.symmetry_figure(np.arange(3.0), pd.DataFrame({"knee": [0, 1, 2]}), sym,
+                                 ["knee", "hip"])
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert [b.marker.color for b in bars] == [PALETTE.left, PALETTE.right]
+    assert [a.text for a in fig.layout.annotations if a.text.startswith("SI")] == [
+        "SI 13 %", "SI 2 %"]
