@@ -9,8 +9,9 @@ Photos (:meth:`PoseEstimator.estimate_image`)
        first-pass auxiliary landmarks, which fits the person better than the
        detector's guess. Large ROIs are shrunk by a Gaussian pyramid before the
        crop's warp (no aliasing on big photos).
-    4. Duplicates (two detections that led to the same person, or a garbled
-       second reading inside a confident person's box) are removed; the
+    4. Duplicates (two detections that led to the same person, a much smaller
+       reading of a part of someone inside their box, or a garbled second
+       reading inside a confident person's box) are removed; the
        ``max_people`` most confident people are kept, ids 0, 1, ... in
        decreasing score.
 
@@ -91,6 +92,11 @@ SEARCH_PRESENCE = 0.8
 #: Photos: a pose less confident than this, mostly inside a more confident
 #: person's box, is a second, garbled reading of that person and is dropped.
 CONFIDENT_PRESENCE = 0.8
+#: Photos: a pose whose ROI is less than this fraction of another's, with its box mostly
+#: inside the other's box, reads a part of that person (an arm, a leg) and is dropped.
+FRAGMENT_SIZE = 0.6
+#: Photos: two people's boxes never overlap this much; the less confident is dropped.
+SAME_BOX_IOU = 0.7
 #: Photos: at most this many detections (best first) get landmark passes.
 MAX_PHOTO_CANDIDATES = 12
 
@@ -130,6 +136,13 @@ def box_inside(a: np.ndarray, b: np.ndarray) -> float:
     iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     area = a[2] * a[3]
     return float(ix * iy / area) if area > 0 else 0.0
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two boxes (x, y, w, h)."""
+    inter = box_inside(a, b) * a[2] * a[3]
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
 
 
 def same_person(a: PoseLandmarks, b: PoseLandmarks) -> bool:
@@ -290,9 +303,18 @@ class PoseEstimator:
         order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
         kept = remove_duplicates(poses, order)
         boxes = {i: person_box(poses[i].keypoints, width, height) for i in kept}
+        # A much smaller pose inside someone's box is a reading of a part of them.
+        kept = [i for i in kept
+                if not any(box_inside(boxes[i], boxes[k]) > 0.7
+                           and poses[i].roi.size < FRAGMENT_SIZE * poses[k].roi.size
+                           for k in kept if k != i)]
+        # A weak pose mostly inside a more confident person's box, or any pose
+        # whose box is nearly that of a more confident person, is a second reading.
         kept = [i for n, i in enumerate(kept)
-                if not (poses[i].score < CONFIDENT_PRESENCE
-                        and any(box_inside(boxes[i], boxes[k]) > 0.5 for k in kept[:n]))]
+                if not any((poses[i].score < CONFIDENT_PRESENCE
+                            and box_inside(boxes[i], boxes[k]) > 0.5)
+                           or box_iou(boxes[i], boxes[k]) > SAME_BOX_IOU
+                           for k in kept[:n])]
         return [_to_person(n, poses[i], width, height)
                 for n, i in enumerate(kept[: self.max_people])]
 
