@@ -241,7 +241,7 @@ def joint_path_figure(
     :func:`with_cursor`.
     """
     fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.5, 0.5], horizontal_spacing=0.12,
+        rows=1, cols=2, column_widths=[0.56, 0.44], horizontal_spacing=0.12,
         subplot_titles=["Path", "Speed"],
     )
     for name in keypoints:
@@ -270,9 +270,10 @@ def joint_path_figure(
             ),
             row=1, col=2,
         )
-    fig.update_xaxes(title_text=f"x ({unit})", row=1, col=1)
+    # Same scale on both axes (the path keeps the image's shape); the panel shrinks to fit.
+    fig.update_xaxes(title_text=f"x ({unit})", constrain="domain", row=1, col=1)
     fig.update_yaxes(title_text=f"y ({unit}, down)", autorange="reversed", row=1, col=1,
-                     scaleanchor="x", scaleratio=1)
+                     scaleanchor="x", scaleratio=1, constrain="domain")
     if unit == "px" and image_size is not None:
         width, height = image_size
         fig.update_xaxes(range=[0, width], row=1, col=1)
@@ -303,7 +304,7 @@ def symmetry_figure(
     """
     pairs = [p for p in pairs if p in summary.index]
     fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.38, 0.62], horizontal_spacing=0.12,
+        rows=1, cols=2, column_widths=[0.38, 0.62], horizontal_spacing=0.17,
         subplot_titles=["Range of motion, left and right", "Left minus right"],
     )
     labels = [title_of(p) for p in pairs]
@@ -359,11 +360,14 @@ def repetitions_figure(
     drawn); ``repetitions`` has ``rep``, ``start_s``, ``end_s``, ``peak_s``,
     ``peak``, ``rom`` (degrees, seconds).
     """
-    fig = make_subplots(
-        rows=1, cols=2, column_widths=[0.68, 0.32], horizontal_spacing=0.1,
-        subplot_titles=[f"{title_of(signal or '')} over time" if signal else "Signal",
-                        "Range of motion per repetition"],
-    )
+    over_time = f"{title_of(signal)} over time" if signal else "No signal"
+    if repetitions.empty:  # the signal alone, full width
+        fig = make_subplots(rows=1, cols=1, subplot_titles=[over_time])
+    else:
+        fig = make_subplots(
+            rows=1, cols=2, column_widths=[0.64, 0.36], horizontal_spacing=0.12,
+            subplot_titles=[over_time, "ROM per repetition"],
+        )
     names = []
     if signal:
         names = [n for n in (signal, f"left_{signal}", f"right_{signal}") if n in angles.columns]
@@ -399,8 +403,9 @@ def repetitions_figure(
         )
     fig.update_xaxes(title_text=TIME, row=1, col=1)
     fig.update_yaxes(title_text=DEGREES, row=1, col=1)
-    fig.update_xaxes(title_text="Repetition", row=1, col=2)
-    fig.update_yaxes(title_text="ROM (°)", row=1, col=2)
+    if not repetitions.empty:
+        fig.update_xaxes(title_text="Repetition", row=1, col=2)
+        fig.update_yaxes(title_text="ROM (°)", row=1, col=2)
     return finish(fig, 380, top=72)
 
 
@@ -463,7 +468,8 @@ def progress_figure(
     unit: str,
     title: str,
 ) -> go.Figure:
-    """One metric across sessions over time: one line per angle or pair, coloured by side.
+    """One metric across sessions over time: one line per angle or pair, coloured by side;
+    ``title`` and ``unit`` name the y axis.
 
     ``table``: one row per clip with ``date`` and, per name in ``names``, the
     column ``value`` of that name (a long table with ``name`` and ``value``).
@@ -488,8 +494,8 @@ def progress_figure(
                 + ("<br>%{customdata[0]}" if "session" in rows else "") + "<extra></extra>",
             )
         )
-    finish(fig, 380, top=90)
-    fig.update_layout(title=title, hovermode="closest")
+    finish(fig, 380, top=60)
+    fig.update_layout(hovermode="closest")
     fig.update_xaxes(title_text="Session date")
     fig.update_yaxes(title_text=f"{title} ({unit})")
     return fig

@@ -25,7 +25,6 @@ from tests.dashboard.server import (
 )
 
 ARTIFACTS_DIR = PROJECT_ROOT / "tests" / "artifacts"
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "PROJECT_ROOT", "start_streamlit", "stop_streamlit"]
 
 
 @pytest.fixture(scope="session")

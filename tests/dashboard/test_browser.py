@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,15 @@ def test_upload_analyse_view_download_and_play(
     box = frame.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] > 150
     assert page.locator("[data-testid='stException']").count() == 0
+
+    # The play control runs through the frames (the charts follow), and pauses.
+    caption = page.get_by_text("Frame 0 of 0–229")
+    caption.wait_for(timeout=30_000)
+    page.locator(".st-key-clip_play button").first.click()
+    page.get_by_text("Frame 0 of 0–229").wait_for(state="detached", timeout=60_000)
+    page.locator(".st-key-clip_play button").first.click()
+    shown = page.get_by_text(re.compile(r"Frame \d+ of 0–229")).first.inner_text()
+    assert int(re.search(r"Frame (\d+)", shown).group(1)) > 0
 
     # The angles CSV: header as `python -m analysis export` writes it, one row per
     # frame and person.

@@ -83,3 +83,12 @@ def test_symmetry_bars_show_each_side_in_its_colour_with_the_index():
     assert [b.marker.color for b in bars] == [PALETTE.left, PALETTE.right]
     assert [a.text for a in fig.layout.annotations if a.text.startswith("SI")] == [
         "SI 13 %", "SI 2 %"]
+
+
+def test_without_repetitions_the_signal_fills_the_chart():
+    empty = pd.DataFrame(columns=["rep", "start_s", "end_s", "rom", "duration_s"])
+    fig = charts.repetitions_figure(np.arange(50) / 30, angles(), "knee", empty)
+    layout = fig.to_dict()["layout"]
+    assert "xaxis2" not in layout
+    assert [a["text"] for a in layout["annotations"]] == ["Knee over time"]
+    assert {t.line.color for t in fig.data} == {PALETTE.left, PALETTE.right}

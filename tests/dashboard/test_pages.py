@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.export import angles_table, csv_bytes, summary_table
 from analysis.store import Store
-from tests.dashboard.conftest import PROJECT_ROOT, make_synthetic_clip
+from tests.dashboard.conftest import make_synthetic_clip
+from tests.dashboard.server import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
 TIMEOUT_S = 60
@@ -268,3 +269,53 @@ def test_progress_shows_repetition_counts(store: Store, tmp_path: Path):
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.iloc[:, -1]) == [2.0, 4.0]
+
+
+# ------------------------------------------------------------------------------- photos
+
+
+def add_photo(store: Store, folder: Path, with_person: bool) -> int:
+    import cv2
+    import numpy as np
+
+    from analysis.pipeline import PipelineSettings, analyse_poses, file_sha256
+    from analysis.store import TrackResult
+    from tests.dashboard.conftest import squat_poses
+
+    folder.mkdir(parents=True, exist_ok=True)
+    photo = folder / f"photo-{with_person}.png"
+    cv2.imwrite(str(photo), np.full((240, 320, 3), 90 + 40 * with_person, np.uint8))
+    athlete = store.get_or_create_athlete("Anna Lee")
+    session = store.get_or_create_session(athlete.id, "Photos")
+    clip, _ = store.register_clip(
+        session.id, file_name=photo.name, stored_path=str(photo), sha256=file_sha256(photo),
+        kind="photo", fps=0.0, width=320, height=240, frame_count=1, duration_s=0.0,
+        settings={},
+    )
+    results = []
+    if with_person:
+        full = squat_poses(30)
+        one = type(full)(0, full.frames[:1], full.times[:1] * 0, full.present[:1],
+                         full.keypoints[15:16], full.world[:1], full.scores[:1], full.boxes[:1])
+        results = [TrackResult(one, analyse_poses(one, "photo", 0.0, PipelineSettings()))]
+    store.write_clip_results(clip.id, results)
+    return clip.id
+
+
+def test_a_photo_with_nobody_in_it_says_so_plainly(store: Store, tmp_path: Path):
+    add_photo(store, tmp_path / "photos", with_person=False)
+    at = open_page("clip_view")
+    assert not at.exception
+    assert [w.value for w in at.warning] == ["No person was found in this photo."]
+    assert "nobody found" in " ".join(c.value for c in at.caption)
+
+
+def test_a_photo_shows_the_athlete_drawn_and_their_angles(store: Store, tmp_path: Path):
+    add_photo(store, tmp_path / "photos", with_person=True)
+    at = open_page("clip_view")
+    assert not at.exception
+    assert len(at.get("imgs")) == 1
+    table = at.dataframe[0].value
+    knee = table[table["Angle"] == "Left knee"].iloc[0]
+    assert 60 < knee["Degrees"] < 100  # the synthetic squat's mid-depth frame
+    assert any(b.proto.label == "Angles CSV" for b in at.get("download_button"))

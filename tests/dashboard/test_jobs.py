@@ -1,0 +1,97 @@
+"""Batches of uploads: saved by content, analysed one after the other, failures said plainly."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from analysis.pipeline import PipelineSettings
+from analysis.store import Store
+from dashboard import jobs
+
+
+def test_an_upload_is_saved_under_its_sha256_once(tmp_path: Path):
+    data = b"\x89PNG\r\n\x1a\n" + b"x" * 3_000_000
+    path, sha = jobs.save_upload(io.BytesIO(data), "Squat Clip.PNG", tmp_path)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert path == tmp_path / f"{sha}.png" and path.read_bytes() == data
+    again, _ = jobs.save_upload(io.BytesIO(data), "copy.png", tmp_path)
+    assert again == path
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
+
+
+def test_an_odd_file_name_only_loses_its_suffix(tmp_path: Path):
+    path, sha = jobs.save_upload(io.BytesIO(b"data"), "../../etc/passwd;rm -rf", tmp_path)
+    assert path.parent == tmp_path and path.name == sha
+
+
+def test_progress_lines_say_what_a_coach_needs():
+    item = jobs.FileRun("squat.mp4", Path("x"), status="running")
+    item.progress(120, 230, 4.4)
+    assert jobs.summary_line(item) == "squat.mp4: frame 120 of 230 · about 4 s left"
+    assert jobs.fraction(item) == pytest.approx(120 / 230)
+    photo = jobs.FileRun("empty.jpg", Path("x"), status="done", kind="photo", people=0,
+                         seconds=0.4)
+    assert "no person found in this photo" in jobs.summary_line(photo)
+
+
+@pytest.fixture(scope="module")
+def estimator():
+    from estimator import PoseEstimator
+
+    return PoseEstimator(max_people=2)
+
+
+def run(store: Store, estimator, files: list[tuple[str, Path]], cancel_after: int | None = None
+        ) -> jobs.AnalysisJob:
+    athlete = store.get_or_create_athlete("Anna Lee")
+    session = store.get_or_create_session(athlete.id, "Batch")
+    job = jobs.AnalysisJob(store=store, estimator=estimator, athlete_id=athlete.id,
+                           session_id=session.id, settings=PipelineSettings(max_people=2),
+                           files=jobs.make_runs(files)).start()
+    if cancel_after is not None:
+        deadline = time.monotonic() + 300
+        while job.files[0].done < cancel_after and job.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.cancel.set()
+    job.wait(600)
+    assert not job.running
+    return job
+
+
+@pytest.mark.media
+def test_a_bad_file_says_why_and_does_not_stop_the_others(
+    tmp_path: Path, media_dir: Path, estimator
+):
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("training notes, not a clip\n")
+    blank = tmp_path / "empty-field.png"
+    cv2.imwrite(str(blank), np.full((480, 640, 3), (60, 140, 60), np.uint8))
+    job = run(store, estimator, [("notes.mp4", fake), ("golf.jpg", media_dir / "images" /
+                                                       "golf.jpg"), ("field.png", blank)])
+    bad, golf, empty = job.files
+    assert bad.status == "failed" and "text file" in bad.message
+    assert golf.status == "done" and golf.people == 1
+    assert empty.status == "done" and empty.people == 0
+    assert "no person found in this photo" in jobs.summary_line(empty)
+    assert {c.file_name for c in store.list_clips(status="done")} == {"golf.jpg", "field.png"}
+
+
+@pytest.mark.media
+def test_cancelling_stops_the_batch_and_keeps_nothing_of_the_clip(
+    tmp_path: Path, parkour_clip: Path, estimator
+):
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    job = run(store, estimator, [("walk.mp4", parkour_clip), ("again.mp4", parkour_clip)],
+              cancel_after=10)
+    assert [f.status for f in job.files] == ["cancelled", "cancelled"]
+    assert store.list_clips() == []
+
+
