@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.store import ClipInfo, TrackInfo, TrackPoses, poses_from_frame
+from analysis import ClipInfo, TrackInfo, TrackPoses
+from analysis.store import poses_from_frame
 from dashboard.annotate import (
     AngleAnnotator,
     Pose,

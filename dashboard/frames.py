@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from dashboard.video_export import H264Writer
-from estimator.video import iter_frames, probe
+from estimator import iter_frames, probe
 
 DEFAULT_MAX_SIDE = 960  # about the width the Clip view shows a frame at
 DEFAULT_GOP = 6

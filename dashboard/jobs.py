@@ -19,7 +19,6 @@ appear as soon as the analysis is done.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import re
@@ -31,9 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from analysis.errors import AnalysisError
-from analysis.pipeline import AnalysisCancelled, PipelineSettings, analyse_file
-from analysis.store import Store
+from analysis import AnalysisCancelled, AnalysisError, PipelineSettings, Store, run_file
 from dashboard.frames import build_preview, load_preview
 from dashboard.state import one_line
 
@@ -159,17 +156,16 @@ class AnalysisJob:
     def _analyse(self, item: FileRun) -> None:
         item.status = "running"
         began = time.monotonic()
-        began_utc = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the store's clock
         try:
             with ESTIMATOR_LOCK:
                 if self.cancel.is_set():
                     raise AnalysisCancelled("Analysis cancelled.")
-                clip_id = analyse_file(
+                outcome = run_file(
                     self.store, item.path, self.athlete_id, self.session_id, self.settings,
                     estimator=self.estimator, progress=item.progress, cancel=self.cancel,
                     file_name=item.name,
                 )
-            clip = self.store.get_clip(clip_id)
+            clip = self.store.get_clip(outcome.clip_id)
         except AnalysisCancelled:
             item.status, item.message = "cancelled", "Cancelled: nothing was kept."
         except AnalysisError as error:
@@ -184,7 +180,7 @@ class AnalysisJob:
                 item.status, item.message = "failed", clip.error or "Analysis failed."
             else:
                 item.status = "done"
-                if clip.finished_at is not None and clip.finished_at < began_utc:
+                if outcome.reused:
                     item.message = "Already analysed in this session: stored results shown."
                 if self.previews is not None and clip.kind == "video":
                     ensure_preview(Path(clip.stored_path), clip.sha256, self.previews)

@@ -21,7 +21,7 @@ import numpy as np
 from dashboard.clipdata import ClipData, annotators, people
 from dashboard.frames import fit_to, preview_size
 from dashboard.video_export import H264Writer
-from estimator.video import iter_frames
+from estimator import iter_frames
 
 EXPORT_MAX_SIDE = 1280
 

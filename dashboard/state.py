@@ -21,9 +21,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from analysis.errors import AnalysisError
-from analysis.store import Store, default_url
-from estimator.errors import EstimatorError
+from analysis import AnalysisError, Store
+from analysis.store import default_url
+from estimator import EstimatorError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "POSTURE_DATA_DIR"

@@ -9,8 +9,8 @@ import datetime as dt
 
 import pandas as pd
 
+from analysis import AthleteInfo, ClipInfo, SessionInfo
 from analysis.angles import angle_names
-from analysis.store import AthleteInfo, ClipInfo, SessionInfo
 
 
 def athlete_label(athlete: AthleteInfo | None) -> str:

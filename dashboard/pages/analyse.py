@@ -6,8 +6,7 @@ import datetime as dt
 
 import streamlit as st
 
-from analysis.filtering import CleanSettings
-from analysis.pipeline import PipelineSettings
+from analysis import CleanSettings, PipelineSettings
 from dashboard import jobs, widgets
 from dashboard.state import (
     CURRENT_ATHLETE,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.export import angles_table, csv_bytes, keypoints_table, summary_table
+from analysis import angles_table, csv_bytes, keypoints_table, summary_table
 from dashboard import charts, widgets
 from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.comparison import compare_clips
-from analysis.store import ClipInfo
+from analysis import ClipInfo, compare_clips
 from dashboard import charts, widgets
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.state import display_angles, get_store, user_errors

@@ -95,3 +95,16 @@ def test_cancelling_stops_the_batch_and_keeps_nothing_of_the_clip(
     assert store.list_clips() == []
 
 
+
+
+@pytest.mark.media
+def test_the_same_file_twice_in_a_session_is_analysed_once(
+    tmp_path: Path, media_dir: Path, estimator
+):
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    golf = media_dir / "images" / "golf.jpg"
+    first = run(store, estimator, [("golf.jpg", golf)]).files[0]
+    second = run(store, estimator, [("golf (copy).jpg", golf)]).files[0]
+    assert second.status == "done" and second.clip_id == first.clip_id
+    assert "Already analysed" in second.message
+    assert len(store.list_clips()) == 1
