@@ -44,7 +44,9 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +66,8 @@ from estimator.video import Frame, iter_frames, media_kind, probe
 
 DEFAULT_MAX_PEOPLE = 4
 DEFAULT_DETECT_EVERY = 1
+#: XNNPACK threads per interpreter.
+DEFAULT_NUM_THREADS = 2
 #: Keypoints count as visible for the box at this visibility.
 BOX_VISIBILITY = 0.5
 #: Two poses are the same person when their median keypoint distance is below
@@ -236,7 +240,7 @@ class PoseEstimator:
         While fewer than ``max_people`` are followed in a clip, the detector
         looks at one more tile of the frame every so many frames.
     num_threads
-        XNNPACK threads per model (default: up to 2, the cores of a laptop).
+        XNNPACK threads per interpreter (default 2).
     min_detection_score, min_presence
         Thresholds on the detector's score and the landmark model's
         pose-presence score (both 0.5, MediaPipe's defaults).
@@ -246,6 +250,10 @@ class PoseEstimator:
         Also run the detector on tiles of photos, to find small people.
     max_track_age_s
         A person unseen for longer ends their track; coming back they get a new id.
+    parallel
+        In clips, run a second inference stream in a worker thread (the cadence
+        detector and some of the landmark passes), on a machine with 2 or more
+        cores.
     """
 
     def __init__(
@@ -258,6 +266,7 @@ class PoseEstimator:
         refine_heatmap: bool = True,
         tile_photos: bool = True,
         max_track_age_s: float = 1.0,
+        parallel: bool = True,
     ) -> None:
         if max_people < 1:
             raise ValueError("max_people must be at least 1")
@@ -266,9 +275,63 @@ class PoseEstimator:
         self.min_presence = float(min_presence)
         self.tile_photos = tile_photos
         self.max_track_age_s = float(max_track_age_s)
-        threads = num_threads or min(2, os.cpu_count() or 1)
+        threads = num_threads or DEFAULT_NUM_THREADS
         self.detector = PoseDetector(num_threads=threads, min_score=min_detection_score)
         self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap)
+        # A second landmark model for the worker stream (an interpreter serves one
+        # thread at a time); the worker thread itself starts on first use.
+        self._worker_landmarker = (LandmarkModel(num_threads=threads, refine=refine_heatmap)
+                                   if parallel and (os.cpu_count() or 1) > 1 else None)
+        self._pool: ThreadPoolExecutor | None = None
+
+    def close(self) -> None:
+        """Stop the worker thread (it is started again if the estimator is used again)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _infer(
+        self,
+        image: np.ndarray,
+        rois: list[Roi],
+        region: tuple[int, int, int, int] | None,
+        scan: bool,
+    ) -> tuple[list[PoseLandmarks], list[Detection]]:
+        """Landmarks in each ROI and, if ``scan``, the detector on ``region`` (None: whole).
+
+        With a worker stream, the worker runs the detector first while the main
+        thread starts on the landmarks, then both take the remaining ROIs (each
+        interpreter releases the GIL while it runs).
+        """
+        poses: list[PoseLandmarks | None] = [None] * len(rois)
+        if self._worker_landmarker is None or (not scan and len(rois) < 2):
+            found = self.detector.detect(image, region) if scan else []
+            return [self.landmarker(image, roi) for roi in rois], found
+        lock = threading.Lock()
+        taken = [0]
+
+        def take() -> int:
+            with lock:
+                taken[0] += 1
+                return taken[0] - 1
+
+        worker_model = self._worker_landmarker
+
+        def work() -> list[Detection]:
+            out = self.detector.detect(image, region) if scan else []
+            while (i := take()) < len(rois):
+                poses[i] = worker_model(image, rois[i])
+            return out
+
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="estimator-inference")
+        future = self._pool.submit(work)
+        try:
+            while (i := take()) < len(rois):
+                poses[i] = self.landmarker(image, rois[i])
+        finally:
+            found = future.result()
+        return [p for p in poses if p is not None], found
 
     # ------------------------------------------------------------------ files
 
@@ -403,6 +466,26 @@ class _Session:
                 best, best_dist = detection, dist
         return best
 
+    def _follow(self, image: np.ndarray, t: _Tracked, pose: PoseLandmarks, time: float) -> bool:
+        """Take this frame's pose for a followed person, searching for them if lost.
+
+        Returns False when the person is not (or no longer) followed; a person
+        followed before becomes :class:`_Missing`. A newcomer's first pose must
+        be confident (:data:`SEARCH_PRESENCE`).
+        """
+        height, width = image.shape[:2]
+        est = self.est
+        wanted = est.min_presence if t.frames else max(est.min_presence, SEARCH_PRESENCE)
+        found: PoseLandmarks | None = pose
+        if pose.score < wanted or not in_frame(pose, width, height):
+            found = self._search(image, t) if t.frames > 0 else None
+            if found is None:
+                if t.frames > 0:
+                    self.missing.append(_Missing(t, time))
+                return False
+        t.advance(found)
+        return True
+
     def _search(self, image: np.ndarray, t: _Tracked) -> PoseLandmarks | None:
         """Find a followed person the landmark model lost in their ROI, in the same frame.
 
@@ -472,9 +555,14 @@ class _Session:
                 self.missing.remove(missing)
         # ... then everywhere when nobody is followed, or one region at a time on
         #    the cadence (each tile in turn, then the whole frame).
-        if not self.tracked:
+        searched_all = not self.tracked
+        if searched_all:
             self._add(est.detector.detect_tiled(image, max_levels=1), width, height)
             self.since_detect = 0
+        region: tuple[int, int, int, int] | None = None
+        scan = False
+        if searched_all:
+            pass
         elif self._room() and self.since_detect + 1 >= est.detect_every:
             regions: list[tuple[int, int, int, int] | None] = list(
                 tile_regions(width, height, max_levels=1))
@@ -482,28 +570,29 @@ class _Session:
                 regions.append(None)  # tiles shorter than the frame: the whole frame too
             region = regions[self.scan % len(regions)]
             self.scan += 1
-            found = est.detector.detect(image, region)
-            if region is not None:
-                found = [d for d in found if inside_tile(d, region, width, height)]
-            self._add(found, width, height)
+            scan = True
             self.since_detect = 0
-        else:
+        elif self.tracked:
             self.since_detect += 1
 
-        # 2. Landmarks in each ROI; a followed person whose pose vanished is searched
-        #    for at once (fast motion or a fast turn leaves the ROI behind).
+        # 2. Landmarks in each ROI, on two inference streams: the main thread and a
+        #    worker that first runs the cadence detector, then shares the landmark
+        #    passes. A followed person whose pose vanished is then searched for at
+        #    once (fast motion or a fast turn leaves the ROI behind).
+        poses, found = est._infer(image, [t.roi for t in self.tracked], region, scan)
         alive: list[_Tracked] = []
-        for t in self.tracked:
-            pose: PoseLandmarks | None = est.landmarker(image, t.roi)
-            wanted = est.min_presence if t.frames else max(est.min_presence, SEARCH_PRESENCE)
-            if pose.score < wanted or not in_frame(pose, width, height):
-                pose = self._search(image, t) if t.frames > 0 else None
-                if pose is None:
-                    if t.frames > 0:
-                        self.missing.append(_Missing(t, frame.time))
-                    continue
-            t.advance(pose)
-            alive.append(t)
+        for t, pose in zip(list(self.tracked), poses, strict=True):
+            if self._follow(image, t, pose, frame.time):
+                alive.append(t)
+        # Newcomers from the cadence detector, looked at at once.
+        if scan:
+            if region is not None:
+                found = [d for d in found if inside_tile(d, region, width, height)]
+            self.tracked = list(alive)
+            self._add(found, width, height)
+            for t in self.tracked[len(alive):]:
+                if self._follow(image, t, est.landmarker(image, t.roi), frame.time):
+                    alive.append(t)
 
         # 3. Two ROIs that converged on one person: keep the longest-followed one.
         #    A newcomer mostly inside the box of someone followed for a while is
