@@ -7,8 +7,10 @@ Photos (:meth:`PoseEstimator.estimate_image`)
     2. Each detection gives a rotated ROI; the landmark model runs on it.
     3. Refinement: the landmark model runs again on the ROI built from its own
        first-pass auxiliary landmarks, which fits the person better than the
-       detector's guess. Large ROIs are shrunk by a Gaussian pyramid before the
-       crop's warp (no aliasing on big photos).
+       detector's guess, and once more on the ROI from that second pass; the
+       result is the mean of the second and third readings (readings from
+       slightly different ROIs err differently). Large ROIs are shrunk by a
+       Gaussian pyramid before the crop's warp (no aliasing on big photos).
     4. Duplicates (two detections that led to the same person, a much smaller
        reading of a part of someone inside their box, or a garbled second
        reading inside a confident person's box) are removed; the
@@ -101,6 +103,9 @@ CONFIDENT_PRESENCE = 0.8
 FRAGMENT_SIZE = 0.6
 #: Photos: two people's boxes never overlap this much; the less confident is dropped.
 SAME_BOX_IOU = 0.7
+#: Photos: two readings of a landmark farther apart than this fraction of the ROI side
+#: are not averaged.
+AGREE_DISTANCE = 0.05
 #: Photos: at most this many detections (best first) get landmark passes.
 MAX_PHOTO_CANDIDATES = 12
 
@@ -172,6 +177,28 @@ def remove_duplicates(poses: list[PoseLandmarks], order: Iterable[int]) -> list[
         if not any(same_person(poses[i], poses[k]) for k in kept):
             kept.append(i)
     return kept
+
+
+def average_poses(a: PoseLandmarks, b: PoseLandmarks) -> PoseLandmarks:
+    """The mean of two readings of one person (landmarks, world, score).
+
+    Readings from slightly different ROIs err differently; their mean is
+    steadier than either. A landmark the two readings put far apart (more
+    than :data:`AGREE_DISTANCE` of the ROI side: a limb read on the other
+    side, say) is not averaged: the reading more sure of it (visibility) is
+    kept. The second reading's ROI is kept.
+    """
+    landmarks = 0.5 * (a.landmarks + b.landmarks)
+    world = 0.5 * (a.world + b.world)
+    apart = np.hypot(*(a.landmarks[:, :2] - b.landmarks[:, :2]).T) > AGREE_DISTANCE * b.roi.size
+    if apart.any():
+        pick_a = apart & (a.landmarks[:, 3] > b.landmarks[:, 3])
+        pick_b = apart & ~pick_a
+        landmarks[pick_a] = a.landmarks[pick_a]
+        landmarks[pick_b] = b.landmarks[pick_b]
+        world[pick_a[:NUM_BODY]] = a.world[pick_a[:NUM_BODY]]
+        world[pick_b[:NUM_BODY]] = b.world[pick_b[:NUM_BODY]]
+    return PoseLandmarks(0.5 * (a.score + b.score), landmarks, world, b.roi)
 
 
 def _to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Person:
@@ -386,7 +413,12 @@ class PoseEstimator:
         if first.score < self.min_presence:
             return None
         second = self.landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
-        return second if second.score >= self.min_presence else first
+        if second.score < self.min_presence:
+            return first
+        third = self.landmarker(image, roi_from_auxiliary(second.auxiliary), antialias=True)
+        if third.score < self.min_presence:
+            return second
+        return average_poses(second, third)
 
     # ------------------------------------------------------------------ clips
 
