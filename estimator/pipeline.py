@@ -47,13 +47,20 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
-from estimator.detector import Detection, PoseDetector, inside_tile, tile_regions
+from estimator.detector import (
+    Detection,
+    PoseDetector,
+    inside_tile,
+    merge_detections,
+    tile_regions,
+)
 from estimator.landmarks import MIN_PRESENCE, NUM_BODY, LandmarkModel, PoseLandmarks
 from estimator.roi import (
     Roi,
@@ -65,6 +72,10 @@ from estimator.roi import (
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
 from estimator.video import Frame, iter_frames, media_kind, probe
+
+T = TypeVar("T")
+R = TypeVar("R")
+F = TypeVar("F")
 
 DEFAULT_MAX_PEOPLE = 4
 DEFAULT_DETECT_EVERY = 1
@@ -278,9 +289,9 @@ class PoseEstimator:
     max_track_age_s
         A person unseen for longer ends their track; coming back they get a new id.
     parallel
-        In clips, run a second inference stream in a worker thread (the cadence
-        detector and some of the landmark passes), on a machine with 2 or more
-        cores.
+        Run a second inference stream in a worker thread, with its own models,
+        on a machine with 2 or more cores: in clips the cadence detector and
+        some landmark passes, in photos half the tiles and people.
     """
 
     def __init__(
@@ -305,10 +316,12 @@ class PoseEstimator:
         threads = num_threads or DEFAULT_NUM_THREADS
         self.detector = PoseDetector(num_threads=threads, min_score=min_detection_score)
         self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap)
-        # A second landmark model for the worker stream (an interpreter serves one
-        # thread at a time); the worker thread itself starts on first use.
-        self._worker_landmarker = (LandmarkModel(num_threads=threads, refine=refine_heatmap)
-                                   if parallel and (os.cpu_count() or 1) > 1 else None)
+        # Models of the worker stream (an interpreter serves one thread at a
+        # time); the worker thread itself starts on first use.
+        self._worker: tuple[PoseDetector, LandmarkModel] | None = None
+        if parallel and (os.cpu_count() or 1) > 1:
+            self._worker = (PoseDetector(num_threads=threads, min_score=min_detection_score),
+                            LandmarkModel(num_threads=threads, refine=refine_heatmap))
         self._pool: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
@@ -317,23 +330,24 @@ class PoseEstimator:
             self._pool.shutdown(wait=True)
             self._pool = None
 
-    def _infer(
+    def _share(
         self,
-        image: np.ndarray,
-        rois: list[Roi],
-        region: tuple[int, int, int, int] | None,
-        scan: bool,
-    ) -> tuple[list[PoseLandmarks], list[Detection]]:
-        """Landmarks in each ROI and, if ``scan``, the detector on ``region`` (None: whole).
+        items: Sequence[T],
+        run: Callable[[PoseDetector, LandmarkModel, T], R],
+        worker_first: Callable[[PoseDetector, LandmarkModel], F] | None = None,
+    ) -> tuple[list[R], F | None]:
+        """``run(detector, landmarker, item)`` for every item, on two inference streams.
 
-        With a worker stream, the worker runs the detector first while the main
-        thread starts on the landmarks, then both take the remaining ROIs (each
-        interpreter releases the GIL while it runs).
+        The main thread and the worker (which first does ``worker_first``, if
+        given) take items in turn, each with its own models (an interpreter
+        serves one thread at a time and releases the GIL while it runs).
+        Without a worker stream, everything runs here, in order.
         """
-        poses: list[PoseLandmarks | None] = [None] * len(rois)
-        if self._worker_landmarker is None or (not scan and len(rois) < 2):
-            found = self.detector.detect(image, region) if scan else []
-            return [self.landmarker(image, roi) for roi in rois], found
+        main = (self.detector, self.landmarker)
+        if self._worker is None or (worker_first is None and len(items) < 2):
+            first = worker_first(*main) if worker_first is not None else None
+            return [run(*main, item) for item in items], first
+        results: list[R | None] = [None] * len(items)
         lock = threading.Lock()
         taken = [0]
 
@@ -342,23 +356,38 @@ class PoseEstimator:
                 taken[0] += 1
                 return taken[0] - 1
 
-        worker_model = self._worker_landmarker
+        def serve(models: tuple[PoseDetector, LandmarkModel]) -> None:
+            while (i := take()) < len(items):
+                results[i] = run(*models, items[i])
 
-        def work() -> list[Detection]:
-            out = self.detector.detect(image, region) if scan else []
-            while (i := take()) < len(rois):
-                poses[i] = worker_model(image, rois[i])
-            return out
+        worker = self._worker
+
+        def work() -> F | None:
+            first = worker_first(*worker) if worker_first is not None else None
+            serve(worker)
+            return first
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="estimator-inference")
         future = self._pool.submit(work)
         try:
-            while (i := take()) < len(rois):
-                poses[i] = self.landmarker(image, rois[i])
+            serve(main)
         finally:
-            found = future.result()
-        return [p for p in poses if p is not None], found
+            first = future.result()
+        return results, first  # type: ignore[return-value]  # every slot was filled
+
+    def _infer(
+        self,
+        image: np.ndarray,
+        rois: list[Roi],
+        region: tuple[int, int, int, int] | None,
+        scan: bool,
+    ) -> tuple[list[PoseLandmarks], list[Detection]]:
+        """Landmarks in each ROI and, if ``scan``, the detector on ``region`` (None: whole)."""
+        poses, found = self._share(
+            rois, lambda _d, lm, roi: lm(image, roi),
+            (lambda d, _lm: d.detect(image, region)) if scan else None)
+        return poses, found or []
 
     # ------------------------------------------------------------------ files
 
@@ -383,13 +412,25 @@ class PoseEstimator:
     def estimate_image(self, image: np.ndarray) -> list[Person]:
         """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...)."""
         height, width = image.shape[:2]
-        detections = (self.detector.detect_tiled(image) if self.tile_photos
-                      else self.detector.detect(image))
-        poses: list[PoseLandmarks] = []
-        for detection in detections[:MAX_PHOTO_CANDIDATES]:
-            pose = self._refined_pose(image, detection)
-            if pose is not None:
-                poses.append(pose)
+        regions = tile_regions(width, height) if self.tile_photos else []
+
+        def detect(detector: PoseDetector, _lm: LandmarkModel,
+                   region: tuple[int, int, int, int] | None) -> list[Detection]:
+            found = detector.detect(image, region)
+            if region is None:
+                return found
+            return [d for d in found if inside_tile(d, region, width, height)]
+
+        per_region, _ = self._share([None, *regions], detect)
+        detections = merge_detections([d for found in per_region for d in found],
+                                      self.detector.iou_threshold)
+
+        def refine(_d: PoseDetector, landmarker: LandmarkModel,
+                   detection: Detection) -> PoseLandmarks | None:
+            return self._refined_pose(landmarker, image, detection)
+
+        refined, _ = self._share(detections[:MAX_PHOTO_CANDIDATES], refine)
+        poses = [p for p in refined if p is not None]
         order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
         kept = remove_duplicates(poses, order)
         boxes = {i: person_box(poses[i].keypoints, width, height) for i in kept}
@@ -408,14 +449,16 @@ class PoseEstimator:
         return [_to_person(n, poses[i], width, height)
                 for n, i in enumerate(kept[: self.max_people])]
 
-    def _refined_pose(self, image: np.ndarray, detection: Detection) -> PoseLandmarks | None:
-        first = self.landmarker(image, roi_from_detection(detection.keypoints), antialias=True)
+    def _refined_pose(
+        self, landmarker: LandmarkModel, image: np.ndarray, detection: Detection
+    ) -> PoseLandmarks | None:
+        first = landmarker(image, roi_from_detection(detection.keypoints), antialias=True)
         if first.score < self.min_presence:
             return None
-        second = self.landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
+        second = landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
         if second.score < self.min_presence:
             return first
-        third = self.landmarker(image, roi_from_auxiliary(second.auxiliary), antialias=True)
+        third = landmarker(image, roi_from_auxiliary(second.auxiliary), antialias=True)
         if third.score < self.min_presence:
             return second
         return average_poses(second, third)
