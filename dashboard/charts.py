@@ -33,6 +33,41 @@ GRAPH_CONFIG = {
 }
 
 
+MAX_POINTS = 1600  # per trace: a 10-minute clip at 30 fps stays light to send on every move
+
+
+def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``max_points`` samples of a curve for display, keeping its shape: the
+    lowest and highest sample of each of ``max_points / 2`` equal spans (so peaks, valleys
+    and gaps survive). Shorter curves are returned as they are. Display only: every
+    exported or summarised value comes from the full data."""
+    x = np.asarray(x)
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if n <= max_points:
+        return x, y
+    edges = np.linspace(0, n, max_points // 2 + 1).astype(int)
+    keep: list[int] = []
+    for start, stop in zip(edges[:-1], edges[1:], strict=True):
+        segment = y[start:stop]
+        finite = np.isfinite(segment)
+        if not finite.any():
+            keep.append(start)  # a gap stays a gap
+            continue
+        low = start + int(np.nanargmin(segment))
+        high = start + int(np.nanargmax(segment))
+        keep.extend(sorted({low, high}))
+    index = np.asarray(keep)
+    return x[index], y[index]
+
+
+def thin(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
+    """Every k-th row, so at most ``max_points`` remain (for paths drawn as x-y curves)."""
+    step = max(1, int(np.ceil(len(frame) / max_points)))
+    return frame.iloc[::step]
+
+
 def joint_of(name: str) -> str:
     """``left_knee`` -> ``knee``, ``right_hip_3d`` -> ``hip_3d``, ``trunk_lean`` unchanged."""
     for prefix in ("left_", "right_"):
@@ -105,9 +140,10 @@ def angles_figure(
             colour = PALETTE.side_chart(name)
             side = side_name(name) or title_of(name)
             if raw is not None and name in raw.columns:
+                rx, ry = decimate(times, raw[name].to_numpy(dtype=float))
                 fig.add_trace(
                     go.Scatter(
-                        x=times, y=raw[name].to_numpy(dtype=float), mode="lines",
+                        x=rx, y=ry, mode="lines",
                         name=f"{side} as measured", legendgroup=f"{side}-raw",
                         showlegend=f"{side}-raw" not in shown_legend,
                         line={"color": rgba(colour, 0.55), "width": 1, "dash": "dot"},
@@ -117,9 +153,10 @@ def angles_figure(
                     row=row, col=1,
                 )
                 shown_legend.add(f"{side}-raw")
+            cx, cy = decimate(times, angles[name].to_numpy(dtype=float))
             fig.add_trace(
                 go.Scatter(
-                    x=times, y=angles[name].to_numpy(dtype=float), mode="lines",
+                    x=cx, y=cy, mode="lines",
                     name=side, legendgroup=side, showlegend=side not in shown_legend,
                     line={"color": colour, "width": 2.2},
                     hovertemplate=f"{side} {title_of(joint_of(name)).lower()}: "
@@ -248,14 +285,16 @@ def joint_path_figure(
         rows = trajectories[trajectories["keypoint"].astype(str) == name]
         if rows.empty:
             continue
+        path = thin(rows)
+        speed_t, speed = decimate(rows["time_s"].to_numpy(), rows["speed"].to_numpy())
         colour = PALETTE.side_chart(name)
         label = title_of(name.replace("left_", "left ").replace("right_", "right "))
         dash = "solid" if len(keypoints) <= 2 else _dash_for(name, keypoints)
         fig.add_trace(
             go.Scatter(
-                x=rows["x"], y=rows["y"], mode="lines", name=label, legendgroup=name,
+                x=path["x"], y=path["y"], mode="lines", name=label, legendgroup=name,
                 line={"color": colour, "width": 2, "dash": dash},
-                customdata=rows["time_s"],
+                customdata=path["time_s"],
                 hovertemplate=f"{label}<br>x %{{x:.1f}} {unit}, y %{{y:.1f}} {unit}"
                 "<br>%{customdata:.2f} s<extra></extra>",
             ),
@@ -263,7 +302,7 @@ def joint_path_figure(
         )
         fig.add_trace(
             go.Scatter(
-                x=rows["time_s"], y=rows["speed"], mode="lines", name=label,
+                x=speed_t, y=speed, mode="lines", name=label,
                 legendgroup=name, showlegend=False,
                 line={"color": colour, "width": 1.8, "dash": dash},
                 hovertemplate=f"{label}: %{{y:.1f}} {unit}/s<extra></extra>",
@@ -329,9 +368,10 @@ def symmetry_figure(
     for i, pair in enumerate(pairs):
         if pair not in per_frame.columns:
             continue
+        dx, dy = decimate(times, per_frame[pair].to_numpy(dtype=float))
         fig.add_trace(
             go.Scatter(
-                x=times, y=per_frame[pair].to_numpy(dtype=float), mode="lines",
+                x=dx, y=dy, mode="lines",
                 name=f"{title_of(pair)} L − R",
                 line={"color": PALETTE.centre_chart, "width": 1.8, "dash": dashes[i % 5]},
                 hovertemplate=f"{title_of(pair)} L − R: %{{y:.0f}}°<extra></extra>",
@@ -373,9 +413,10 @@ def repetitions_figure(
         names = [n for n in (signal, f"left_{signal}", f"right_{signal}") if n in angles.columns]
     for name in names:
         colour = PALETTE.side_chart(name)
+        sx, sy = decimate(times, angles[name].to_numpy(dtype=float))
         fig.add_trace(
             go.Scatter(
-                x=times, y=angles[name].to_numpy(dtype=float), mode="lines",
+                x=sx, y=sy, mode="lines",
                 name=side_name(name) or title_of(name), line={"color": colour, "width": 2},
                 hovertemplate="%{y:.0f}°<extra></extra>",
             ),

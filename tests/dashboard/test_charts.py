@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import charts
 from dashboard.theme import PALETTE
@@ -92,3 +93,26 @@ def test_without_repetitions_the_signal_fills_the_chart():
     assert "xaxis2" not in layout
     assert [a["text"] for a in layout["annotations"]] == ["Knee over time"]
     assert {t.line.color for t in fig.data} == {PALETTE.left, PALETTE.right}
+
+
+def test_long_curves_are_thinned_for_display_keeping_peaks_and_gaps():
+    n = 18_000  # ten minutes at 30 fps
+    t = np.arange(n) / 30
+    y = np.sin(t)
+    y[5000] = 400.0  # a spike
+    y[9000:9100] = np.nan  # a gap
+    x2, y2 = charts.decimate(t, y)
+    assert len(y2) <= charts.MAX_POINTS
+    assert np.nanmax(y2) == 400.0 and np.nanmin(y2) == pytest.approx(-1, abs=1e-3)
+    assert np.isnan(y2).any()
+    assert np.all(np.diff(x2) > 0)
+    short_x, short_y = charts.decimate(t[:100], y[:100])
+    assert len(short_y) == 100
+
+
+def test_a_ten_minute_clip_makes_a_figure_light_enough_to_resend():
+    n = 18_000
+    df = pd.DataFrame({name: np.sin(np.arange(n) / 30) * 40 + 60
+                       for name in ("left_knee", "right_knee", "left_hip", "right_hip")})
+    fig = charts.angles_figure(np.arange(n) / 30, df, list(df.columns), raw=df)
+    assert len(fig.to_json()) < 1_500_000
