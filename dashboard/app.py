@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import dashboard.theme  # noqa: F401 -- registers the "posture" Plotly template
+from dashboard.state import get_store, user_errors
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 
@@ -31,4 +32,8 @@ def run() -> None:
         for i, (file, title, icon) in enumerate(PAGES)
     ]
     page = st.navigation(pages, position="top")
-    page.run()
+    # A user's mistake that reaches this far (an unusable POSTURE_DB_URL, a locked
+    # database) is one st.error line, never a traceback.
+    with user_errors():
+        get_store()
+        page.run()

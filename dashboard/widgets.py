@@ -78,7 +78,7 @@ def overview_table(overview: pd.DataFrame, search: str | None = None) -> pd.Data
                                                         "pending": "waiting"}.get(s, "")),
             "Frames": overview["frame_count"],
             "Duration (s)": overview["duration_s"],
-            "People": overview["n_tracks"],
+            "People": overview["n_tracks"].where(overview["file_name"].notna()),
         }
     )
     if search and search.strip():

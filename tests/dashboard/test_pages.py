@@ -319,3 +319,12 @@ def test_a_photo_shows_the_athlete_drawn_and_their_angles(store: Store, tmp_path
     knee = table[table["Angle"] == "Left knee"].iloc[0]
     assert 60 < knee["Degrees"] < 100  # the synthetic squat's mid-depth frame
     assert any(b.proto.label == "Angles CSV" for b in at.get("download_button"))
+
+
+def test_an_unusable_database_url_is_one_error_line(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path):
+    monkeypatch.setenv("POSTURE_DB_URL", "nosuchdb://nowhere/posture")
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "database URL" in at.error[0].value
