@@ -42,6 +42,11 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
+def plural(n: int, word: str) -> str:
+    """``plural(1, "clip")`` -> ``1 clip``; ``plural(3, "clip")`` -> ``3 clips``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def format_megabytes(mb: int) -> str:
     """``1024`` -> ``1 GB``, ``200`` -> ``200 MB`` (Streamlit's upload limit is in MB)."""
     if mb >= 1024 and mb % 1024 == 0:

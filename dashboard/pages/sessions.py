@@ -28,7 +28,9 @@ with user_errors():
         n_sessions = table.dropna(subset=["Session"]).drop_duplicates(["Athlete", "Date",
                                                                        "Session"]).shape[0]
         n_clips = int(table["File"].notna().sum())
-        st.caption(f"{n_athletes} athletes · {n_sessions} sessions · {n_clips} clips")
+        st.caption(" · ".join([widgets.plural(n_athletes, "athlete"),
+                               widgets.plural(n_sessions, "session"),
+                               widgets.plural(n_clips, "clip")]))
         st.dataframe(
             table,
             hide_index=True,
