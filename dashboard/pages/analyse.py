@@ -141,7 +141,7 @@ run = st.button(
     help=None if ready else "Choose an athlete and add at least one file.",
 )
 
-if run and ready:
+if run and ready and not busy:
     with user_errors():
         settings = _settings()
         if session_id is None:

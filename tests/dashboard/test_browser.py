@@ -114,3 +114,31 @@ def test_upload_analyse_view_download_and_play(
     assert played["width"] > 0 and played["height"] > 0
     video.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "annotated_video.png"), full_page=True)
+
+
+def test_a_running_analysis_shows_its_progress_and_can_be_cancelled(
+    app, parkour_clip: Path, artifacts_dir: Path, streamlit_db_url: str
+):
+    page = app
+    store = Store(streamlit_db_url)
+    if not store.list_athletes():
+        store.create_athlete("Browser Athlete")
+        page.reload()
+    athlete = page.locator("[data-testid='stSelectbox']").first
+    athlete.click()
+    page.get_by_role("option").first.click()
+    page.get_by_label("Title").fill("Cancelled run")
+    page.get_by_label("Title").press("Tab")
+    page.locator("input[type='file']").set_input_files(str(parkour_clip))
+    page.get_by_text("parkour_walk.mp4").first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Analyse", exact=True).click()
+    page.get_by_text(re.compile(r"parkour_walk\.mp4: frame \d+ of \d+")).first.wait_for(
+        timeout=120_000)
+    page.get_by_role("button", name="Cancel").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "analyse_progress.png"))
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text("Cancelled: nothing was kept.").first.wait_for(timeout=120_000)
+    titles = {s.title for s in store.list_sessions()}
+    assert "Cancelled run" in titles
+    cancelled = next(s for s in store.list_sessions() if s.title == "Cancelled run")
+    assert store.list_clips(cancelled.id) == []
