@@ -630,15 +630,12 @@ class _Session:
                 self.tracked.append(found)
                 self.missing.remove(missing)
         # ... then everywhere when nobody is followed, or one region at a time on
-        #    the cadence (each tile in turn, then the whole frame).
-        searched_all = not self.tracked
-        if searched_all:
-            self._add(est.detector.detect_tiled(image, max_levels=1), width, height)
-            self.since_detect = 0
+        #    the cadence (tiles at the frame's edges first).
         region: tuple[int, int, int, int] | None = None
         scan = False
-        if searched_all:
-            pass
+        if not self.tracked:
+            self._add(est.detector.detect_tiled(image, max_levels=1), width, height)
+            self.since_detect = 0
         elif self._room() and self.since_detect + 1 >= est.detect_every:
             # Tiles at the frame's edges first: newcomers mostly walk in from there.
             tiles = sorted(tile_regions(width, height, max_levels=1),
@@ -651,7 +648,7 @@ class _Session:
             self.scan += 1
             scan = True
             self.since_detect = 0
-        elif self.tracked:
+        else:
             self.since_detect += 1
 
         # 2. Landmarks in each ROI, on two inference streams: the main thread and a
