@@ -138,12 +138,13 @@ def person_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
 def in_frame(pose: PoseLandmarks, width: int, height: int) -> bool:
     """True when the person is in the picture: hip centre inside it, with visible keypoints.
 
-    A pose whose hips are outside the image (someone walking out of the
-    picture) is not followed further; at least :data:`MIN_KEYPOINTS_IN_FRAME`
+    A pose whose hips are beside or above the image (someone walking out of the
+    picture) is not followed further; hips a little below the bottom edge are
+    allowed (upper-body close-ups). At least :data:`MIN_KEYPOINTS_IN_FRAME`
     keypoints must be visible (visibility >= 0.5) inside the image.
     """
     hip = pose.auxiliary[0]
-    if not (0 <= hip[0] < width and 0 <= hip[1] < height):
+    if not (0 <= hip[0] < width and 0 <= hip[1] < height + 0.25 * pose.roi.size):
         return False
     k = pose.keypoints
     inside = ((k[:, 0] >= 0) & (k[:, 0] < width) & (k[:, 1] >= 0) & (k[:, 1] < height)

@@ -55,6 +55,9 @@ def test_a_person_whose_hips_left_the_picture_is_not_in_frame() -> None:
     pose = _pose()
     assert in_frame(pose, 640, 480)
     assert not in_frame(pose, 150, 480)  # hip centre at x=200, outside a 150-wide image
+    # Hips just below the bottom edge (an upper-body close-up) still count.
+    assert in_frame(pose, 640, 240)
+    assert not in_frame(pose, 640, 100)
     hidden = PoseLandmarks(pose.score, pose.landmarks.copy(), pose.world, pose.roi)
     hidden.landmarks[:, 3] = 0.1  # nothing visible
     assert not in_frame(hidden, 640, 480)
