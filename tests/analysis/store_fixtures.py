@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.store import TrackPoses
+from analysis.filtering import CleanSettings
+from analysis.store import TrackPoses, TrackResult
+from analysis.track import analyse_track
 from estimator.keypoints import KEYPOINT_INDEX, NUM_KEYPOINTS
 
 PX_PER_M = 400.0
+FPS = 30.0
 
 
 def squat_keypoints(
@@ -104,3 +107,9 @@ def squat_poses(
         scores=np.full(n_frames, 0.95, dtype=np.float32),
         boxes=boxes.astype(np.float32),
     )
+
+
+def analysed(poses: TrackPoses, fps: float = FPS) -> TrackResult:
+    """A track's poses with their analysis (default clean-up), as the pipeline writes them."""
+    analysis = analyse_track(poses.keypoints, poses.world, poses.times, fps, CleanSettings())
+    return TrackResult(poses, analysis)

@@ -20,23 +20,21 @@ from analysis.export import (
     export_clip,
     neutralise,
 )
-from analysis.filtering import CleanSettings
 from analysis.pipeline import compare_stored_clips
 from analysis.store import Store, TrackResult
-from analysis.track import analyse_track
 from estimator.keypoints import KEYPOINT_NAMES
-from tests.analysis.store_fixtures import squat_poses
+from tests.analysis.store_fixtures import FPS, squat_poses
+from tests.analysis.store_fixtures import analysed as analysed_poses
 
-FPS = 30.0
 HOSTILE_ATHLETE = '=HYPERLINK("http://evil.example","click")'
 HOSTILE_SESSION = "+SUM(A1:A9)"
 HOSTILE_FILE = "@cmd|' /C calc'!A0.mp4"
 
 
 def analysed(track_id: int, n_frames: int, first_frame: int = 0, **motion: float) -> TrackResult:
-    poses = squat_poses(track_id, n_frames, first_frame=first_frame, seed=track_id, **motion)
-    analysis = analyse_track(poses.keypoints, poses.world, poses.times, FPS, CleanSettings())
-    return TrackResult(poses, analysis)
+    return analysed_poses(
+        squat_poses(track_id, n_frames, first_frame=first_frame, seed=track_id, **motion)
+    )
 
 
 def add_clip(store: Store, session_id: int, sha: str, file_name: str, *results) -> int:

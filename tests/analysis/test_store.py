@@ -15,17 +15,11 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
-from analysis.store import ClipInfo, Store, TrackPoses, TrackResult
+from analysis.store import ClipInfo, Store, TrackResult
 from analysis.track import analyse_track
-from tests.analysis.store_fixtures import squat_poses
+from tests.analysis.store_fixtures import FPS, analysed, squat_poses
 
-FPS = 30.0
 TABLES = ("athletes", "sessions", "clips", "tracks", "poses", "metrics")
-
-
-def analysed(poses: TrackPoses) -> TrackResult:
-    analysis = analyse_track(poses.keypoints, poses.world, poses.times, FPS, CleanSettings())
-    return TrackResult(poses, analysis)
 
 
 def new_clip(store: Store, session_id: int, sha: str = "a", n_frames: int = 300) -> ClipInfo:
