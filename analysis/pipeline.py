@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
 from analysis.store import Store, TrackPoses, TrackResult
 from estimator.keypoints import NUM_KEYPOINTS
+
+if TYPE_CHECKING:
+    from estimator.types import FramePoses
 
 #: ``progress(frames_done, frames_total, eta_s)``; ``eta_s`` is None until it can be told.
 #: A callable taking two arguments is called with ``(frames_done, frames_total)``.
@@ -278,24 +281,15 @@ def analyse_file(
     athlete: int | str,
     session: int | str,
     settings: PipelineSettings | None = None,
-    *,
-    estimator: Any = None,
-    progress: ProgressCallback | None = None,
-    cancel: threading.Event | None = None,
-    date: dt.date | None = None,
-    copy_to: str | os.PathLike[str] | None = None,
-    file_name: str | None = None,
+    **options: Any,
 ) -> int:
     """Analyse a photo or clip into the store; return its clip id.
 
-    The same as :func:`run_file` (which documents the parameters), for callers that do
-    not need to know whether the clip was already in the session.
+    The same as :func:`run_file` (which documents the parameters and the keyword-only
+    ``options``), for callers that do not need to know whether the clip was already in
+    the session.
     """
-    outcome = run_file(
-        store, path, athlete, session, settings, estimator=estimator, progress=progress,
-        cancel=cancel, date=date, copy_to=copy_to, file_name=file_name,
-    )
-    return outcome.clip_id
+    return run_file(store, path, athlete, session, settings, **options).clip_id
 
 
 def run_file(
@@ -307,6 +301,7 @@ def run_file(
     *,
     estimator: Any = None,
     progress: ProgressCallback | None = None,
+    on_frame: Callable[[FramePoses], Any] | None = None,
     cancel: threading.Event | None = None,
     date: dt.date | None = None,
     copy_to: str | os.PathLike[str] | None = None,
@@ -333,6 +328,10 @@ def run_file(
     progress
         Called as ``progress(frames_done, frames_total, eta_s)`` while frames are
         estimated, at most every 0.1 s and once at the end.
+    on_frame
+        Called with each frame's people (``estimator.FramePoses``) as soon as the
+        estimator has them, from the analysing thread: keep it quick. The dashboard
+        shows who is being followed while a clip is analysed.
     cancel
         Set it (from another thread) to stop: the clip is then removed from the store and
         :class:`AnalysisCancelled` is raised.
@@ -388,7 +387,8 @@ def run_file(
         if copy_to is not None and not stored_path.exists():
             _keep_copy(source, stored_path)
         store.set_clip_status(clip.id, "running")
-        collector = _estimate(source, settings, estimator, info.frame_count, progress, cancel)
+        collector = _estimate(source, settings, estimator, info.frame_count, progress,
+                              on_frame, cancel)
         if cancel is not None and cancel.is_set():
             raise AnalysisCancelled("Analysis cancelled.")
         athlete_track = (
@@ -451,6 +451,7 @@ def _estimate(
     estimator: Any,
     frame_total: int,
     progress: ProgressCallback | None,
+    on_frame: Callable[[FramePoses], Any] | None,
     cancel: threading.Event | None,
 ) -> TrackCollector:
     if estimator is None:
@@ -463,6 +464,8 @@ def _estimate(
     try:
         for frame_poses in frames:
             collector.add(frame_poses)
+            if on_frame is not None:
+                on_frame(frame_poses)
             report(collector.frames_read)
             if cancel is not None and cancel.is_set():
                 break

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -22,26 +22,7 @@ from analysis.pipeline import (
 from analysis.store import Store
 from estimator import FramePoses, Person, PoseEstimator
 from estimator.keypoints import NUM_KEYPOINTS
-
-CUT_FRAMES = 60
-
-
-@pytest.fixture(scope="module")
-def short_clip(parkour_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first 2 s of parkour_walk.mp4 at half size (both people are in it)."""
-    path = tmp_path_factory.mktemp("media") / "parkour_2s.mp4"
-    capture = cv2.VideoCapture(str(parkour_clip))
-    fps = capture.get(cv2.CAP_PROP_FPS)
-    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)) // 2,
-            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)) // 2)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
-    for _ in range(CUT_FRAMES):
-        ok, frame = capture.read()
-        assert ok
-        writer.write(cv2.resize(frame, size))
-    writer.release()
-    capture.release()
-    return path
+from tests.conftest import SHORT_CLIP_FRAMES as CUT_FRAMES
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +67,20 @@ def test_a_clip_is_analysed_into_the_store_with_progress(
     # progress: increasing frame counts, the last one complete with nothing left to wait
     done = [r[0] for r in reports]
     assert done == sorted(done) and reports[-1] == (CUT_FRAMES, CUT_FRAMES, 0.0)
+
+
+def test_each_frames_people_are_handed_over_as_they_are_found(
+    store: Store, short_clip: Path, estimator: PoseEstimator
+) -> None:
+    frames: list[FramePoses] = []
+    clip_id = analyse_file(store, short_clip, "Anna", "Walk", PipelineSettings(max_people=2),
+                           estimator=estimator, on_frame=frames.append)
+
+    assert [f.index for f in frames] == list(range(CUT_FRAMES))
+    assert all(isinstance(f, FramePoses) for f in frames)
+    # the stored people are exactly those handed over, seen in as many frames
+    seen = Counter(p.track_id for f in frames for p in f.people)
+    assert seen == {t.track_id: t.frames_seen for t in store.get_clip(clip_id).tracks}
 
 
 def test_the_same_file_twice_in_a_session_is_analysed_once(
