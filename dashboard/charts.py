@@ -2,7 +2,8 @@
 
 Every figure is built from tables the analysis layer stored (this module
 computes no metric): angles over time, a joint's path, left/right symmetry,
-repetitions, two clips compared and one athlete's progress. The athlete's left
+repetitions, two clips compared, one athlete's progress, and who is followed
+while a clip is being analysed. The athlete's left
 is always ``PALETTE.left`` (blue) and right ``PALETTE.right`` (orange); the
 midline (trunk, pelvis) ``PALETTE.centre_chart``. Values as measured (raw) are
 thin dotted lines under the smoothed ones. The current frame, when given, is a
@@ -12,13 +13,14 @@ is otherwise cached, so moving the frame slider only moves that line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboard.annotate import track_label
 from dashboard.theme import PALETTE, rgba, side_of_name
 
 TEMPLATE = "posture"
@@ -570,4 +572,40 @@ def repetition_comparison_figure(
     fig.update_yaxes(title_text="Duration (s)", row=1, col=2)
     finish(fig, 360, top=72)
     fig.update_layout(barmode="group")
+    return fig
+
+
+def followed_figure(
+    spans: Mapping[int, Sequence[tuple[float, float]]],
+    duration_s: float | None,
+    analysed_until_s: float,
+) -> go.Figure:
+    """Who is followed when, while a clip is analysed: one row per person (track id), a
+    bar over each span of time in which they were seen, in their label colour.
+
+    ``spans``: track id -> [(start, end)] in seconds; ``duration_s``: the clip's length
+    (None while unknown); ``analysed_until_s``: how far the analysis has got, in seconds
+    (shaded beyond).
+    """
+    fig = go.Figure()
+    labels = [track_label(t) for t in spans]
+    for (track_id, runs), label in zip(spans.items(), labels, strict=True):
+        x: list[float | None] = []
+        for start, end in runs:
+            x += [start, end, None]
+        fig.add_trace(go.Scatter(
+            x=x, y=[label if v is not None else None for v in x], mode="lines",
+            line={"color": PALETTE.track(track_id), "width": 16}, name=label,
+            showlegend=False, connectgaps=False,
+            hovertemplate=f"{label}: %{{x:.1f}} s<extra></extra>",
+        ))
+    end = max(duration_s or 0.0, analysed_until_s, 1e-3)
+    if analysed_until_s < end:
+        fig.add_vrect(x0=analysed_until_s, x1=end, fillcolor="#e5e7eb", opacity=0.5,
+                      line_width=0, layer="below")
+    finish(fig, 90 + 34 * max(len(labels), 1), top=16)
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(title_text=TIME, range=[0, end])
+    fig.update_yaxes(categoryorder="array", categoryarray=labels[::-1], showgrid=False,
+                     range=[-0.6, max(len(labels), 1) - 0.4])
     return fig

@@ -13,14 +13,16 @@ stops the others. The estimator's models are shared by every browser session
 of the server, so the analyses themselves take turns (:data:`ESTIMATOR_LOCK`).
 
 After each clip is stored, its preview for the frame slider
-(:mod:`dashboard.frames`) is built by a separate single worker, so results
-appear as soon as the analysis is done.
+(:mod:`dashboard.frames`) is built by a separate single worker at a lower CPU
+priority, so results appear as soon as the analysis is done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import re
 import threading
 import time
@@ -32,13 +34,26 @@ from typing import IO, Any
 
 from analysis import AnalysisCancelled, AnalysisError, PipelineSettings, Store, run_file
 from dashboard.frames import build_preview, load_preview
-from dashboard.state import one_line
+from dashboard.state import one_line, timed
 
 log = logging.getLogger(__name__)
 
 ESTIMATOR_LOCK = threading.Lock()
 
-_PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview")
+#: Nice value of the preview worker: a preview is a convenience for the slider; the
+#: analysis, the pages being drawn and the browser come first on a 2-core machine.
+PREVIEW_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Lower the calling thread's CPU priority (Linux: nice is per thread, and the
+    decoder and encoder threads it starts inherit it); elsewhere a no-op."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PREVIEW_NICENESS)
+
+
+_PREVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="preview",
+                               initializer=_lower_priority)
 _PREVIEW_FUTURES: dict[str, Future] = {}
 _PREVIEW_LOCK = threading.Lock()
 
@@ -94,6 +109,40 @@ def preview_state(key: str) -> Future | None:
 
 
 @dataclass
+class FollowedTimeline:
+    """Who the estimator follows while a clip is analysed: per track id, the spans of time
+    (seconds from the start of the clip) in which it was seen in consecutive frames.
+
+    Filled from the analysing thread (:meth:`add`, once per frame), read by the page
+    (:meth:`snapshot`); a lock keeps the two apart.
+    """
+
+    spans: dict[int, list[list[float]]] = field(default_factory=dict)
+    frames: int = 0
+    last_time: float = 0.0
+    _previous_time: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, time_s: float, track_ids: Sequence[int]) -> None:
+        """One frame at ``time_s`` seconds in which ``track_ids`` were found."""
+        with self._lock:
+            for track_id in track_ids:
+                runs = self.spans.setdefault(int(track_id), [])
+                if runs and runs[-1][1] == self._previous_time:
+                    runs[-1][1] = time_s  # seen in the frame before: the span goes on
+                else:
+                    runs.append([time_s, time_s])
+            self._previous_time = time_s
+            self.frames += 1
+            self.last_time = max(self.last_time, time_s)
+
+    def snapshot(self) -> dict[int, list[tuple[float, float]]]:
+        """A copy of the spans, safe to draw while frames keep coming."""
+        with self._lock:
+            return {t: [(a, b) for a, b in runs] for t, runs in sorted(self.spans.items())}
+
+
+@dataclass
 class FileRun:
     """One file of a batch, as the page shows it."""
 
@@ -108,9 +157,20 @@ class FileRun:
     kind: str | None = None
     message: str = ""
     seconds: float | None = None
+    followed: FollowedTimeline = field(default_factory=FollowedTimeline)
 
     def progress(self, done: int, total: int, eta_s: float | None = None) -> None:
         self.done, self.total, self.eta_s = int(done), int(total), eta_s
+
+    def frame_seen(self, frame) -> None:  # frame: estimator.FramePoses
+        self.followed.add(frame.time, [p.track_id for p in frame.people])
+
+    def expected_duration_s(self) -> float | None:
+        """The clip's length in seconds as far as it can be told from the frames so far."""
+        followed = self.followed
+        if followed.frames < 2 or not self.total:
+            return None
+        return followed.last_time * (self.total - 1) / (followed.frames - 1)
 
 
 @dataclass
@@ -157,13 +217,13 @@ class AnalysisJob:
         item.status = "running"
         began = time.monotonic()
         try:
-            with ESTIMATOR_LOCK:
+            with ESTIMATOR_LOCK, timed("analysis"):
                 if self.cancel.is_set():
                     raise AnalysisCancelled("Analysis cancelled.")
                 outcome = run_file(
                     self.store, item.path, self.athlete_id, self.session_id, self.settings,
-                    estimator=self.estimator, progress=item.progress, cancel=self.cancel,
-                    file_name=item.name,
+                    estimator=self.estimator, progress=item.progress,
+                    on_frame=item.frame_seen, cancel=self.cancel, file_name=item.name,
                 )
             clip = self.store.get_clip(outcome.clip_id)
         except AnalysisCancelled:

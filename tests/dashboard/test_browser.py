@@ -44,11 +44,19 @@ def test_upload_analyse_view_download_and_play(
     page.get_by_text("parkour_walk.mp4").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Analyse", exact=True).click()
 
+    # While it runs: the progress, and who is being followed so far.
+    page.get_by_text(re.compile(r"parkour_walk\.mp4: frame \d+ of 230")).wait_for(
+        timeout=120_000)
+    followed = page.locator(".st-key-analyse_followed .js-plotly-plot")
+    followed.wait_for(timeout=120_000)
+    followed.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "analyse_running.png"))
+
     # One clip with people in it: the app opens it in the Clip view.
     page.get_by_role("heading", name="Clip view").wait_for(timeout=ANALYSIS_TIMEOUT_MS)
     frame = page.locator("[data-testid='stImage'] img").first
     frame.wait_for(timeout=120_000)
-    chart = page.locator(".js-plotly-plot").first
+    chart = page.locator(".st-key-clip_chart_fig .js-plotly-plot").first
     chart.wait_for(timeout=120_000)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(artifacts_dir / "clip_view.png"), full_page=True)

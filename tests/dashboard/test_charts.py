@@ -116,3 +116,26 @@ def test_a_ten_minute_clip_makes_a_figure_light_enough_to_resend():
                        for name in ("left_knee", "right_knee", "left_hip", "right_hip")})
     fig = charts.angles_figure(np.arange(n) / 30, df, list(df.columns), raw=df)
     assert len(fig.to_json()) < 1_500_000
+
+
+def test_who_is_followed_is_one_row_per_person_in_their_label_colour():
+    spans = {0: [(0.0, 2.0), (3.0, 5.0)], 3: [(1.5, 5.0)]}
+    fig = charts.followed_figure(spans, duration_s=8.0, analysed_until_s=5.0).to_dict()
+
+    rows = {trace["name"]: trace for trace in fig["data"]}
+    assert list(rows) == ["Person 0", "Person 3"]
+    assert rows["Person 0"]["line"]["color"] == PALETTE.track(0)
+    assert rows["Person 3"]["line"]["color"] == PALETTE.track(3)
+    # a gap in the sighting is a gap in the bar
+    assert list(rows["Person 0"]["x"]) == [0.0, 2.0, None, 3.0, 5.0, None]
+    layout = fig["layout"]
+    assert layout["xaxis"]["title"]["text"] == "Time (s)"
+    assert list(layout["xaxis"]["range"]) == [0, 8.0]
+    # what is not analysed yet is shaded
+    (shade,) = layout["shapes"]
+    assert (shade["x0"], shade["x1"]) == (5.0, 8.0)
+
+
+def test_when_the_whole_clip_is_analysed_nothing_is_shaded():
+    fig = charts.followed_figure({1: [(0.0, 4.0)]}, duration_s=4.0, analysed_until_s=4.0)
+    assert not fig.to_dict()["layout"].get("shapes")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from analysis.pipeline import PipelineSettings
 from analysis.store import Store
 from dashboard import jobs
+from tests.conftest import SHORT_CLIP_FRAMES
 
 
 def test_an_upload_is_saved_under_its_sha256_once(tmp_path: Path):
@@ -39,6 +42,37 @@ def test_progress_lines_say_what_a_coach_needs():
     photo = jobs.FileRun("empty.jpg", Path("x"), status="done", kind="photo", people=0,
                          seconds=0.4)
     assert "no person found in this photo" in jobs.summary_line(photo)
+
+
+def test_who_is_followed_is_kept_as_spans_of_consecutive_frames():
+    followed = jobs.FollowedTimeline()
+    for i in range(10):
+        t = i / 30
+        followed.add(t, [0] + ([1] if i < 3 or i >= 6 else []))
+    spans = followed.snapshot()
+    assert spans[0] == [(0.0, 9 / 30)]
+    assert spans[1] == [(0.0, 2 / 30), (6 / 30, 9 / 30)]  # lost for frames 3 to 5
+    assert (followed.frames, followed.last_time) == (10, 9 / 30)
+
+
+def test_the_clip_length_is_told_from_the_frames_so_far():
+    item = jobs.FileRun("walk.mp4", Path("x"), status="running")
+    item.progress(1, 300)
+    assert item.expected_duration_s() is None  # one frame tells nothing
+    for i in range(31):
+        item.followed.add(i / 30, [])
+    item.progress(31, 300)
+    assert item.expected_duration_s() == pytest.approx(299 / 30)
+
+
+def test_previews_are_built_at_a_lower_cpu_priority():
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    here = niceness()
+    assert jobs._PREVIEWS.submit(niceness).result(timeout=10) == min(
+        19, here + jobs.PREVIEW_NICENESS)
+    assert niceness() == here  # the page's own thread is untouched
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +129,22 @@ def test_cancelling_stops_the_batch_and_keeps_nothing_of_the_clip(
     assert store.list_clips() == []
 
 
+
+
+@pytest.mark.media
+def test_while_a_clip_is_analysed_the_job_follows_who_is_found(
+    tmp_path: Path, short_clip: Path, estimator
+):
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    item = run(store, estimator, [("walk.mp4", short_clip)]).files[0]
+    assert item.status == "done" and item.followed.frames == SHORT_CLIP_FRAMES
+    clip = store.get_clip(item.clip_id)
+    spans = item.followed.snapshot()
+    assert set(spans) == {t.track_id for t in clip.tracks}
+    frame_s = 1 / clip.fps
+    for track in clip.tracks:  # the frames the spans cover are the frames each was seen in
+        covered = sum(round((end - start) / frame_s) + 1 for start, end in spans[track.track_id])
+        assert covered == track.frames_seen
 
 
 @pytest.mark.media

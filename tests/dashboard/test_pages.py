@@ -8,6 +8,9 @@ from synthetic squats (no estimator needed).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +19,10 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from analysis.export import angles_table, csv_bytes, summary_table
+from analysis.pipeline import PipelineSettings
 from analysis.store import Store
+from dashboard import jobs
+from dashboard.state import get_estimator
 from tests.dashboard.conftest import make_synthetic_clip
 from tests.dashboard.server import PROJECT_ROOT
 
@@ -95,6 +101,38 @@ def test_the_upload_limit_is_stated_and_analyse_waits_for_an_athlete_and_files(s
     assert any("Up to 1 GB per file" in c.value for c in at.caption)
     run = next(b for b in at.button if b.label == "Analyse")
     assert run.disabled
+
+
+@pytest.mark.media
+def test_while_a_clip_is_analysed_the_page_shows_its_progress_and_who_is_followed(
+    store: Store, parkour_clip: Path
+):
+    athlete = store.create_athlete("Anna Lee")
+    session = store.get_or_create_session(athlete.id, "Walk")
+    job = jobs.AnalysisJob(
+        store=store, estimator=get_estimator(2), athlete_id=athlete.id, session_id=session.id,
+        settings=PipelineSettings(max_people=2), files=jobs.make_runs([("walk.mp4", parkour_clip)]),
+    ).start()
+    try:
+        deadline = time.monotonic() + 120
+        while job.files[0].done < 60 and job.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+        at.session_state["analyse_job"] = job
+        at.run()
+        assert not at.exception, at.exception
+        (bar,) = at.get("progress")
+        assert re.fullmatch(r"walk\.mp4: frame \d+ of 230( · about \d+ s left)?", bar.proto.text)
+        assert any(c.value == "People followed so far" for c in at.caption)
+        (chart,) = at.get("plotly_chart")
+        figure = json.loads(chart.proto.spec)
+        assert {t["name"] for t in figure["data"]} >= {"Person 0"}
+        assert figure["layout"]["xaxis"]["title"]["text"] == "Time (s)"
+        assert any(b.label == "Cancel" for b in at.button)
+    finally:
+        job.cancel.set()
+        job.wait(60)
+    assert job.files[0].status == "cancelled"
 
 
 # ------------------------------------------------------------------------------- Sessions
