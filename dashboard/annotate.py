@@ -393,7 +393,8 @@ class AngleAnnotator:
         return image
 
     def _patch(self, name: str, value: float, size: int) -> LabelPatch:
-        text = f"{angle_short_name(name)} {value:.{self.decimals}f}°"
+        shown = round(float(value), self.decimals) + 0.0  # "0°", never "-0°"
+        text = f"{angle_short_name(name)} {shown:.{self.decimals}f}°"
         colour = self.palette.side(name)
         return render_label(text, size, colour, readable_text_on(colour))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import streamlit as st
 
 from analysis import AthleteInfo, ClipInfo, SessionInfo
 from analysis.angles import angle_names
@@ -124,3 +125,16 @@ def angle_label(name: str) -> str:
     base = name.removesuffix("_3d")
     text = base.replace("_", " ").capitalize()
     return f"{text} (3D)" if name.endswith("_3d") else text
+
+
+def show_numbers(table: pd.DataFrame, decimals: int = 1, **options) -> None:
+    """``st.dataframe`` of ``table`` with its numeric columns shown to ``decimals`` places.
+
+    The numbers are rounded first, so a tiny negative value reads "0.0", not "-0.0".
+    """
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c])]
+    shown = table.copy()
+    shown[numeric] = shown[numeric].round(decimals) + 0.0  # -0.0 + 0.0 is +0.0
+    config = {c: st.column_config.NumberColumn(format=f"%.{decimals}f") for c in numeric}
+    config.update(options.pop("column_config", {}))
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **options)

@@ -277,11 +277,7 @@ if track is not None and clip.kind == "video":
         metrics[2].metric("Mean duration", f"{reps['duration_s'].mean():.2f} s")
     if track.analysis.scale_m_per_px:
         metrics[3].metric("Scale", f"{track.analysis.scale_m_per_px * 1000:.2f} mm/px")
-    st.dataframe(
-        table, hide_index=True, width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%.1f")
-                       for c in table.columns if c != "Angle"},
-    )
+    widgets.show_numbers(table)
     for note in track.analysis.notes:
         st.caption(note)
 

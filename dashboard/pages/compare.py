@@ -121,23 +121,18 @@ table = pd.DataFrame(
         "Peak B − A (°)": diff["peak_diff"].to_numpy(),
     }
 )
-number = {c: st.column_config.NumberColumn(format="%.1f") for c in table.columns if c != "Angle"}
-st.dataframe(table, hide_index=True, width="stretch", column_config=number)
+widgets.show_numbers(table)
 pairs = [p for p in dict.fromkeys(charts.joint_of(n) for n in names)
          if p in comparison.symmetry.index]
 if pairs:
     sym = comparison.symmetry.loc[pairs]
-    st.dataframe(
+    widgets.show_numbers(
         pd.DataFrame({
             "Pair": [charts.title_of(p) for p in pairs],
             "Symmetry index A (%)": sym["si_a"].to_numpy(),
             "Symmetry index B (%)": sym["si_b"].to_numpy(),
             "B − A (points)": sym["si_diff"].to_numpy(),
         }),
-        hide_index=True, width="stretch",
-        column_config={c: st.column_config.NumberColumn(format="%.1f")
-                       for c in ("Symmetry index A (%)", "Symmetry index B (%)",
-                                 "B − A (points)")},
     )
 
 reps_a, reps_b = track_a.analysis.repetitions, track_b.analysis.repetitions

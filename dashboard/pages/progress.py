@@ -71,6 +71,4 @@ pivot = shown.pivot_table(index=["date", "session"], columns="name", values="val
                           aggfunc="mean").reset_index()
 pivot.columns = [label(c) if c not in ("date", "session") else c.capitalize()
                  for c in pivot.columns]
-st.dataframe(pivot, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.1f")
-                            for c in pivot.columns if c not in ("Date", "Session")})
+widgets.show_numbers(pivot)

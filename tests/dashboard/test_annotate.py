@@ -183,6 +183,15 @@ def test_angles_given_per_track_override_and_missing_values_draw_nothing():
     assert np.all(nothing == GREY)
 
 
+def test_a_tiny_negative_angle_reads_0_not_minus_0():
+    def drawn(value: float) -> np.ndarray:
+        pose = Pose(0, standing_pose(), {"trunk_lean": value})
+        return AngleAnnotator(names=("trunk_lean",)).annotate(blank(), [pose])
+
+    assert np.array_equal(drawn(-0.3), drawn(0.2))  # both "0°"
+    assert not np.array_equal(drawn(-3.0), drawn(3.0))  # a real sign stays
+
+
 def test_an_angle_at_an_invisible_joint_is_not_drawn():
     kp = standing_pose()
     kp[KEYPOINT_INDEX["left_knee"], 2] = 0.1

@@ -13,6 +13,7 @@ import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
@@ -193,6 +194,10 @@ def test_clip_view_shows_the_frame_a_chart_and_the_summary(store: Store, tmp_pat
     summary = at.dataframe[0].value
     knee = summary[summary["Angle"] == "Left knee"].iloc[0]
     assert knee["ROM (°)"] == pytest.approx(88.6, abs=2)
+    numbers = summary.drop(columns="Angle").to_numpy(dtype=float)
+    shown = numbers[~np.isnan(numbers)]
+    assert np.array_equal(shown, np.round(shown, 1))  # rounded as displayed
+    assert not np.signbit(shown[shown == 0]).any()  # no "-0.0"
 
 
 def test_the_angles_download_is_the_analysis_export(store: Store, tmp_path: Path, media):
