@@ -30,11 +30,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from analysis import AnalysisCancelled, AnalysisError, PipelineSettings, Store, run_file
 from dashboard.frames import build_preview, load_preview
 from dashboard.state import one_line, timed
+
+if TYPE_CHECKING:
+    from estimator import FramePoses
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +165,7 @@ class FileRun:
     def progress(self, done: int, total: int, eta_s: float | None = None) -> None:
         self.done, self.total, self.eta_s = int(done), int(total), eta_s
 
-    def frame_seen(self, frame) -> None:  # frame: estimator.FramePoses
+    def frame_seen(self, frame: FramePoses) -> None:
         self.followed.add(frame.time, [p.track_id for p in frame.people])
 
     def expected_duration_s(self) -> float | None:
