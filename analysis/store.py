@@ -793,6 +793,15 @@ class Store:
             raise AnalysisError(f"No session {session_id} in the database.")
         return row
 
+    @staticmethod
+    def _add_session(session: Session, athlete_row: Athlete, title: str, day: dt.date,
+                     tags: Iterable[str]) -> TrainingSession:
+        """A new session row (title already cleaned), added to ``session``."""
+        row = TrainingSession(athlete_id=athlete_row.id, date=day, title=title,
+                              tags=_clean_tags(tags))
+        session.add(row)
+        return row
+
     @_guarded
     def create_session(
         self,
@@ -807,10 +816,7 @@ class Store:
         try:
             with self._writing() as session:
                 athlete_row = self._athlete_row(session, athlete)
-                row = TrainingSession(
-                    athlete_id=athlete_row.id, date=day, title=cleaned, tags=_clean_tags(tags)
-                )
-                session.add(row)
+                row = self._add_session(session, athlete_row, cleaned, day, tags)
                 session.flush()
                 return self._session_info(row, athlete_row.name)
         except sa_exc.IntegrityError as error:
@@ -841,13 +847,7 @@ class Store:
                         )
                     )
                     if row is None:
-                        row = TrainingSession(
-                            athlete_id=athlete_row.id,
-                            date=day,
-                            title=cleaned,
-                            tags=_clean_tags(tags),
-                        )
-                        session.add(row)
+                        row = self._add_session(session, athlete_row, cleaned, day, tags)
                     elif tags:
                         row.tags = _clean_tags([*row.tags, *tags])
                     session.flush()

@@ -110,11 +110,6 @@ def get_estimator(max_people: int):  # -> estimator.PoseEstimator
         return estimator
 
 
-def estimator_loaded(max_people: int) -> bool:
-    with _ESTIMATORS_LOCK:
-        return max_people in _ESTIMATORS
-
-
 def warm_up() -> threading.Thread:
     """Load, once per server process and in the background, what the first analysis and
     the first Clip view need: the default estimator's models and the Clip view's modules.

@@ -14,7 +14,6 @@ from dashboard.state import (
     DEFAULT_MAX_PEOPLE,
     DISPLAY_ANGLES,
     display_angles,
-    estimator_loaded,
     get_estimator,
     get_store,
     previews_dir,
@@ -155,11 +154,9 @@ if run and ready and not busy:
         for upload in uploads:
             path, _sha = jobs.save_upload(upload, upload.name, uploads_dir())
             saved.append((upload.name, path))
-        if estimator_loaded(settings.max_people):
+        # Shown only past half a second: while the models load (or finish warming up).
+        with st.spinner("Loading the pose models…"):
             estimator = get_estimator(settings.max_people)
-        else:
-            with st.spinner("Loading the pose models…"):
-                estimator = get_estimator(settings.max_people)
         job = jobs.AnalysisJob(
             store=store, estimator=estimator, athlete_id=athlete_id, session_id=session_id,
             settings=settings, files=jobs.make_runs(saved), previews=previews_dir(),
