@@ -51,6 +51,15 @@ _OUTPUT_SHAPES = [
 ]
 _LANDMARKS, _FLAG, _SEGMENTATION, _HEATMAP, _WORLD = range(5)
 
+#: Landmark order of a reading of the mirrored crop: index i holds the landmark that
+#: landmark i of the mirrored image is (left and right exchanged; nose, auxiliary and
+#: unused landmarks in place). Applied to itself it gives the identity.
+MIRRORED_ORDER = np.array(
+    [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9]
+    + [j for i in range(11, NUM_BODY, 2) for j in (i + 1, i)]
+    + list(range(NUM_BODY, NUM_LANDMARKS))
+)
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
@@ -159,19 +168,25 @@ class LandmarkModel:
         self._rgb = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
         self._input = np.empty((1, INPUT_SIZE, INPUT_SIZE, 3), dtype=np.float32)
 
-    def __call__(self, image: np.ndarray, roi: Roi, antialias: bool = False) -> PoseLandmarks:
+    def __call__(
+        self, image: np.ndarray, roi: Roi, antialias: bool = False, mirrored: bool = False
+    ) -> PoseLandmarks:
         """Landmarks of the person in ``roi`` of a BGR image (H, W, 3) uint8.
 
         ``antialias`` shrinks a large ROI by a Gaussian pyramid before the warp
         (see :meth:`Roi.crop`): better for large photos, about 1-3 ms more.
+        ``mirrored`` gives the model the crop mirrored left to right and maps
+        its reading back (see :func:`decode`): a second, independent reading
+        of the same person, in the same image coordinates and sides.
         Always returns a result; check ``score`` against :data:`MIN_PRESENCE`.
         """
         roi.crop(image, INPUT_SIZE, out=self._crop, antialias=antialias)
         cv2.cvtColor(self._crop, cv2.COLOR_BGR2RGB, dst=self._rgb)
-        np.multiply(self._rgb, np.float32(1.0 / 255.0), out=self._input[0], casting="unsafe")
+        rgb = self._rgb[:, ::-1] if mirrored else self._rgb
+        np.multiply(rgb, np.float32(1.0 / 255.0), out=self._input[0], casting="unsafe")
         outputs = self.model(self._input)
         heatmap = outputs[2][0] if self.refine else None
-        return decode(outputs[0], outputs[1], outputs[-1], roi, heatmap)
+        return decode(outputs[0], outputs[1], outputs[-1], roi, heatmap, mirrored=mirrored)
 
 
 def decode(
@@ -180,6 +195,7 @@ def decode(
     raw_world: np.ndarray,
     roi: Roi,
     heatmap: np.ndarray | None = None,
+    mirrored: bool = False,
 ) -> PoseLandmarks:
     """Turn the model's outputs for one crop into image-space landmarks.
 
@@ -195,17 +211,27 @@ def decode(
         The ROI of the crop.
     heatmap
         (64, 64, 39) logits, to refine x, y; None to skip.
+    mirrored
+        The outputs are those of the crop mirrored left to right: positions are
+        decoded (and refined) in the mirrored crop, then mirrored back (u -> 1 - u,
+        world x -> -x) and each landmark is given its namesake's place
+        (:data:`MIRRORED_ORDER`), so the person's left is their left again.
     """
     raw = np.asarray(raw_landmarks, dtype=np.float64).reshape(NUM_LANDMARKS, 5)
     uv = raw[:, :2] / INPUT_SIZE
     if heatmap is not None:
         uv = refine_from_heatmap(uv, heatmap)
+    world = np.asarray(raw_world, dtype=np.float64).reshape(NUM_LANDMARKS, 3).copy()
+    if mirrored:
+        uv[:, 0] = 1.0 - uv[:, 0]
+        world[:, 0] = -world[:, 0]
+        raw, uv, world = raw[MIRRORED_ORDER], uv[MIRRORED_ORDER], world[MIRRORED_ORDER]
     out = np.empty((NUM_LANDMARKS, 5), dtype=np.float64)
     out[:, :2] = roi.to_image(uv)
     out[:, 2] = raw[:, 2] / INPUT_SIZE * roi.size
     out[:, 3] = sigmoid(raw[:, 3])
     out[:, 4] = sigmoid(raw[:, 4])
-    world = np.asarray(raw_world, dtype=np.float64).reshape(NUM_LANDMARKS, 3)[:NUM_BODY].copy()
+    world = world[:NUM_BODY]
     world[:, :2] = roi.rotate_vectors(world[:, :2])
     score = float(np.asarray(raw_flag).reshape(-1)[0])
     return PoseLandmarks(score, out, world, roi)
