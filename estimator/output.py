@@ -88,6 +88,7 @@ def person_record(person: Person) -> dict:
         "bbox": _rounded(person.bbox, PIXEL_DECIMALS),
         "keypoints": _listed(keypoints),
         "world": None if person.world is None else _rounded(person.world, METRE_DECIMALS),
+        "sides_swapped": list(person.sides_swapped),
     }
 
 

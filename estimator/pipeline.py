@@ -50,7 +50,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import numpy as np
@@ -70,6 +70,8 @@ from estimator.roi import (
     roi_from_detection,
     roi_iou,
 )
+from estimator.sides import SideConsistency, SideSettings
+from estimator.smoothing import OneEuroFilter
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
 from estimator.video import Frame, iter_frames, media_kind, probe
@@ -235,6 +237,7 @@ class _Tracked:
     previous: Roi | None = None  # the ROI used one frame earlier, for the motion
     public_id: int | None = None  # identity given in the previous frame
     turning: float = 0.0  # recent turn per frame, radians (a decaying maximum)
+    auxiliary_filter: OneEuroFilter = field(default_factory=OneEuroFilter)
 
     def predicted(self) -> Roi:
         """The next ROI moved on by the last frame-to-frame motion (centre and rotation)."""
@@ -244,9 +247,14 @@ class _Tracked:
         return Roi(2 * self.roi.cx - self.previous.cx, 2 * self.roi.cy - self.previous.cy,
                    self.roi.size, self.roi.rotation + turn)
 
-    def advance(self, pose: PoseLandmarks) -> None:
+    def advance(self, pose: PoseLandmarks, time: float) -> None:
+        """Take this frame's pose; the next ROI comes from its smoothed auxiliary landmarks
+        (as MediaPipe does: one misread frame must not throw the next crop off the person)."""
         self.previous = self.roi
-        self.pose, self.roi, self.frames = pose, roi_from_auxiliary(pose.auxiliary), self.frames + 1
+        if self.frames == 0 or self.pose is None:
+            self.auxiliary_filter.reset()
+        auxiliary = self.auxiliary_filter(pose.auxiliary, time, scale=pose.roi.size)
+        self.pose, self.roi, self.frames = pose, roi_from_auxiliary(auxiliary), self.frames + 1
         turn = abs(normalize_radians(self.roi.rotation - self.previous.rotation))
         self.turning = max(turn, 0.7 * self.turning)
 
@@ -294,6 +302,10 @@ class PoseEstimator:
         Run a second inference stream in a worker thread, with its own models,
         on a machine with 2 or more cores: in clips the cadence detector and
         some landmark passes, in photos half the tiles and people.
+    sides
+        How left/right readings are kept consistent along each track in clips
+        (:class:`estimator.sides.SideSettings`); None leaves them as the model
+        read them.
     """
 
     def __init__(
@@ -307,6 +319,7 @@ class PoseEstimator:
         tile_photos: bool = True,
         max_track_age_s: float = 1.0,
         parallel: bool = True,
+        sides: SideSettings | None = SideSettings(),  # noqa: B008 - frozen, shared safely
     ) -> None:
         if max_people < 1:
             raise ValueError("max_people must be at least 1")
@@ -315,6 +328,7 @@ class PoseEstimator:
         self.min_presence = float(min_presence)
         self.tile_photos = tile_photos
         self.max_track_age_s = float(max_track_age_s)
+        self.sides = sides
         threads = num_threads or DEFAULT_NUM_THREADS
         self.detector = PoseDetector(num_threads=threads, min_score=min_detection_score)
         self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap)
@@ -468,10 +482,18 @@ class PoseEstimator:
     # ------------------------------------------------------------------ clips
 
     def track(self, frames: Iterable[Frame]) -> Iterator[FramePoses]:
-        """Follow people through a sequence of frames (one clip), with track ids."""
+        """Follow people through a sequence of frames (one clip), with track ids.
+
+        With :attr:`sides` set (the default), each person's left and right are
+        kept consistent along their track (:mod:`estimator.sides`): frames come
+        out ``sides.lookahead_s`` seconds after they go in, the rest at the end.
+        """
         session = _Session(self)
-        for frame in frames:
-            yield session.step(frame)
+        people = (session.step(frame) for frame in frames)
+        if self.sides is None:
+            yield from people
+        else:
+            yield from SideConsistency(self.sides).run(people)
 
 
 class _Session:
@@ -560,7 +582,7 @@ class _Session:
                 if t.frames > 0:
                     self.missing.append(_Missing(t, time))
                 return False
-        t.advance(found)
+        t.advance(found, time)
         return True
 
     def _search(self, image: np.ndarray, t: _Tracked) -> PoseLandmarks | None:

@@ -25,6 +25,12 @@ class Person:
     world
         Shape (33, 3): x, y, z in metres, origin midway between the hips, axes as
         the image's (x right, y down, z away from the camera).
+    sides_swapped
+        Groups of left/right pairs (``"body"``, ``"arms"``, ``"legs"``, see
+        :mod:`estimator.sides`) whose left and right were exchanged from the
+        model's reading because it read them mirrored; empty when the keypoints
+        are as the model read them. Swapping these groups back gives the
+        model's reading.
     """
 
     track_id: int
@@ -32,6 +38,7 @@ class Person:
     bbox: np.ndarray
     keypoints: np.ndarray
     world: np.ndarray
+    sides_swapped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

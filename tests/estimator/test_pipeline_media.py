@@ -137,3 +137,37 @@ def test_process_on_a_photo_is_one_frame_with_the_estimate_image_people(
     assert frames[0].index == 0 and frames[0].time == 0.0
     direct = estimator.estimate_image(_photo(media_dir, "golf.jpg"))
     np.testing.assert_allclose(frames[0].people[0].keypoints, direct[0].keypoints)
+
+
+def test_parkour_no_collapsed_skeleton_while_the_man_jumps_his_legs_apart(
+    parkour_multi: list[FramePoses],
+) -> None:
+    # Frames 15-30: the man stands with his feet wide apart on the box (jumping jacks);
+    # a reading with both ankles on one line (the frame-17 collapse) is a misreading.
+    man = [p for fp in parkour_multi[15:31] for p in fp.people if _y(p, "left_hip") < 500]
+    assert len(man) == 16
+    ankles = [abs(p.keypoints[KEYPOINT_INDEX["left_ankle"], 0]
+                  - p.keypoints[KEYPOINT_INDEX["right_ankle"], 0]) for p in man]
+    shoulders = [abs(p.keypoints[KEYPOINT_INDEX["left_shoulder"], 0]
+                     - p.keypoints[KEYPOINT_INDEX["right_shoulder"], 0]) for p in man]
+    assert min(ankles) > 120 and min(shoulders) > 40
+
+
+def test_parkour_the_man_facing_the_camera_never_reads_mirrored(
+    parkour_multi: list[FramePoses],
+) -> None:
+    # Frames 0-100 he faces the camera on the box: his left shoulder and hip stay on the
+    # image's right. The model reads him mirrored at 37 and 67-73; the estimator must not.
+    # Mirrored: shoulders and hips both clearly the wrong way round (more than 8 px, a
+    # tenth of his shoulder width; a garbled frame with the sides on top of each other
+    # is not a mirror image).
+    man = [p for fp in parkour_multi[0:100] for p in fp.people if _y(p, "left_hip") < 500]
+    assert len(man) >= 95
+    mirrored = []
+    for i, p in enumerate(man):
+        k = p.keypoints
+        gaps = [k[KEYPOINT_INDEX[f"left_{j}"], 0] - k[KEYPOINT_INDEX[f"right_{j}"], 0]
+                for j in ("shoulder", "hip")]
+        if max(gaps) < -8:
+            mirrored.append(i)
+    assert mirrored == []
