@@ -26,8 +26,8 @@ while at least MIN_SEPARATION long at both ends (see bench/README.md).
 Two cues, same test: the image (2D pixels, size = box height) decides when
 the group's sides are apart in the image; when they coincide there (side view:
 legs passing, shoulders one behind the other) the world landmarks (3D metres,
-hip-centred; size = their vertical extent) decide, since there the sides are
-apart in depth.
+hip-centred; size = the body's length along its segments, ``world_size``)
+decide, since there the sides are apart in depth.
 
 Groups: ``torso`` (shoulders, hips), ``legs`` (knee, ankle, heel, foot index),
 ``arms`` (elbow, wrist). A torso swap is a *whole-body* event (the model read
@@ -132,10 +132,17 @@ def judge(
     return Judgement(bool(r < ratio), r, sep)
 
 
-def world_size(world: np.ndarray, vis: np.ndarray) -> float:
-    """The person's size in world metres: vertical extent of the visible world keypoints."""
-    ys = world[vis, 1] if vis.sum() >= 2 else world[:, 1]
-    return float(np.ptp(ys))
+def world_size(world: np.ndarray) -> float:
+    """The person's size in world metres, whatever their orientation: the length of the
+    body along its segments, nose to mid-shoulder, mid-shoulder to mid-hip, then thigh and
+    shank (mean of the two sides), about 1.5 m for an adult. The world landmarks have no
+    foreshortening, so this holds upside down (a flip) and lying down, where a vertical
+    extent would shrink."""
+    w = np.asarray(world, float)[:, :3]
+    mid_sh, mid_hip = w[[11, 12]].mean(axis=0), w[[23, 24]].mean(axis=0)
+    legs = np.mean([np.linalg.norm(w[h] - w[k]) + np.linalg.norm(w[k] - w[a])
+                    for h, k, a in ((23, 25, 27), (24, 26, 28))])
+    return float(np.linalg.norm(w[0] - mid_sh) + np.linalg.norm(mid_sh - mid_hip) + legs)
 
 
 def judge_transition(
@@ -155,7 +162,7 @@ def judge_transition(
         j = Judgement(j.swap, j.ratio, j.separation, "2d")
         if j.swap is None and track.world is not None:
             wa, wb = track.world[i - 1], track.world[i]
-            size3 = 0.5 * (world_size(wa, vis) + world_size(wb, vis))
+            size3 = 0.5 * (world_size(wa) + world_size(wb))
             j3 = judge(wa, wb, vis, pairs, size3, ratio, min_separation)
             if j3.swap is not None:
                 j = Judgement(j3.swap, j3.ratio, j3.separation, "3d")

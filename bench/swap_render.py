@@ -17,7 +17,7 @@ LEFT = (0, 140, 255)  # BGR orange: the person's own left
 RIGHT = (255, 120, 0)  # BGR blue: the person's own right
 CENTRE = (220, 220, 220)
 PANEL_H = 480
-HEADER_H = 74
+HEADER_H = 94
 MARKED = {  # keypoints labelled L / R on the image, per event kind
     "whole_body": (11, 12, 23, 24),
     "legs": (25, 26, 27, 28),
@@ -69,15 +69,15 @@ def _panel(crop: np.ndarray, kp: np.ndarray, origin: tuple[int, int], marked: tu
     return img
 
 
-def _header(width: int, lines: tuple[str, str]) -> np.ndarray:
+def _header(width: int, lines: tuple[str, str, str]) -> np.ndarray:
     img = np.full((HEADER_H, width, 3), 30, np.uint8)
-    for y, text in zip((20, 42), lines, strict=True):
+    for y, text in zip((18, 38, 58), lines, strict=True):
         cv2.putText(img, text, (8, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1,
                     cv2.LINE_AA)
     x = 8
     for text, colour in (("person's LEFT", LEFT), ("person's RIGHT", RIGHT)):
-        cv2.line(img, (x, 60), (x + 30, 60), colour, 4)
-        cv2.putText(img, text, (x + 38, 66), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
+        cv2.line(img, (x, 80), (x + 30, 80), colour, 4)
+        cv2.putText(img, text, (x + 38, 86), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1,
                     cv2.LINE_AA)
         x += 200
     return img
@@ -101,9 +101,10 @@ def render_events(clip: Path, jobs: list[tuple[str, list]], outdir: Path, limit:
                     continue
                 n += 1
                 kps = [track.keypoints[rows[e.frame - 1]], track.keypoints[rows[e.frame]]]
-                title = (f"{clip.name}  {side}  {name}  frame {e.frame}: {e.kind} swap",
-                         f"{e.cue} cue, D_cross/D_same {e.ratio:.2f}, sides apart "
-                         f"{100 * e.separation:.0f}% of size")
+                title = (f"{clip.name}  {side}  {name}",
+                         f"frame {e.frame}: {e.kind} swap ({e.cue} cue)",
+                         f"D_cross/D_same {e.ratio:.2f}, sides {100 * e.separation:.0f}% "
+                         "of size apart")
                 file = f"{clip.stem}_{side}_{name.replace(' ', '')}_f{e.frame:05d}_{e.kind}.png"
                 todo.append((file, title, e.kind,
                              [(e.frame - 1, kps[0]), (e.frame, kps[1])],
