@@ -39,7 +39,7 @@ import numpy as np
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
-from analysis.store import Store, TrackPoses, TrackResult
+from analysis.store import Store, TrackPoses, TrackResult, side_mask
 from estimator.keypoints import NUM_KEYPOINTS
 
 if TYPE_CHECKING:
@@ -166,6 +166,7 @@ class TrackCollector:
         self._world: dict[int, list[np.ndarray]] = {}
         self._scores: dict[int, list[float]] = {}
         self._boxes: dict[int, list[np.ndarray]] = {}
+        self._sides: dict[int, list[int]] = {}
 
     def add(self, frame_poses: Any) -> None:
         """Record one ``estimator.FramePoses``."""
@@ -185,6 +186,8 @@ class TrackCollector:
             self._world.setdefault(tid, []).append(np.array(world, dtype=np.float32))
             self._scores.setdefault(tid, []).append(float(person.score))
             self._boxes.setdefault(tid, []).append(np.array(person.bbox, dtype=np.float32))
+            self._sides.setdefault(tid, []).append(
+                side_mask(getattr(person, "sides_swapped", ())))
 
     @property
     def frames_read(self) -> int:
@@ -209,6 +212,8 @@ class TrackCollector:
         boxes = np.full((n, 4), np.nan, dtype=np.float32)
         scores = np.zeros(n, dtype=np.float32)
         present = np.zeros(n, dtype=bool)
+        sides = np.zeros(n, dtype=np.uint8)
+        sides[rows] = self._sides[track_id]
         keypoints[rows] = np.stack(self._keypoints[track_id])
         world[rows] = np.stack(self._world[track_id])
         boxes[rows] = np.stack(self._boxes[track_id])
@@ -223,6 +228,7 @@ class TrackCollector:
             world=world,
             scores=scores,
             boxes=boxes,
+            sides_swapped=sides,
         )
 
 

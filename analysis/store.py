@@ -186,6 +186,10 @@ class TrackPoses:
         Shape (F,), float32: pose-presence score; 0 where absent.
     boxes
         Shape (F, 4), float32: x, y, width, height in pixels; NaN where absent.
+    sides_swapped
+        Shape (F,), uint8: bit mask of the groups whose left and right the estimator
+        exchanged from the model's reading (:data:`SIDE_BITS`: 1 body, 2 arms, 4 legs;
+        see ``estimator.sides``); 0 where as read or absent. None means all 0.
     """
 
     track_id: int
@@ -196,6 +200,7 @@ class TrackPoses:
     world: np.ndarray
     scores: np.ndarray
     boxes: np.ndarray
+    sides_swapped: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.frames)
@@ -207,6 +212,9 @@ class TrackPoses:
             "scores": (self.scores.shape, (n,)),
             "boxes": (self.boxes.shape, (n, 4)),
         }
+        if self.sides_swapped is None:
+            object.__setattr__(self, "sides_swapped", np.zeros(n, dtype=np.uint8))
+        shapes["sides_swapped"] = (self.sides_swapped.shape, (n,))
         for name, (got, want) in shapes.items():
             if tuple(got) != want:
                 raise ValueError(f"TrackPoses.{name} has shape {got}, expected {want}")
@@ -214,6 +222,23 @@ class TrackPoses:
     @property
     def frames_seen(self) -> int:
         return int(np.count_nonzero(self.present))
+
+
+#: Bits of :attr:`TrackPoses.sides_swapped`, by group of left/right pairs.
+SIDE_BITS: dict[str, int] = {"body": 1, "arms": 2, "legs": 4}
+
+
+def side_mask(groups: Iterable[str]) -> int:
+    """The :data:`SIDE_BITS` mask of some group names (unknown names are an error)."""
+    mask = 0
+    for group in groups:
+        mask |= SIDE_BITS[group]
+    return mask
+
+
+def side_groups(mask: int) -> tuple[str, ...]:
+    """The group names of a :data:`SIDE_BITS` mask, in body, arms, legs order."""
+    return tuple(g for g, bit in SIDE_BITS.items() if int(mask) & bit)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,6 +419,11 @@ def _poses_from_parquet(payload: bytes) -> pd.DataFrame:
     out = pd.DataFrame(block, columns=names, copy=False)
     for position, name in enumerate(("frame", "time_s", "present")):
         out.insert(position, name, table.column(name).to_numpy(zero_copy_only=False))
+    # Chunks written before left/right correction have no column: all as read.
+    swapped = (table.column("sides_swapped").to_numpy(zero_copy_only=False)
+               if "sides_swapped" in table.schema.names
+               else np.zeros(table.num_rows, dtype=np.uint8))
+    out.insert(3, "sides_swapped", swapped.astype(np.uint8))
     return out
 
 
@@ -429,11 +459,12 @@ def _poses_to_parquet(poses: TrackPoses, start: int, stop: int) -> bytes:
     world = np.asarray(poses.world[start:stop], dtype=np.float32).reshape(n, -1)
     boxes = np.asarray(poses.boxes[start:stop], dtype=np.float32)
     quanta: dict[str, float] = {}
-    names = ["frame", "time_s", "present"]
+    names = ["frame", "time_s", "present", "sides_swapped"]
     arrays: list[pa.Array] = [
         pa.array(np.asarray(poses.frames[start:stop], dtype=np.int64)),
         pa.array(np.asarray(poses.times[start:stop], dtype=np.float64)),
         pa.array(np.asarray(poses.present[start:stop], dtype=bool)),
+        pa.array(np.asarray(poses.sides_swapped[start:stop], dtype=np.uint8)),
     ]
 
     def add(name: str, values: np.ndarray, quantum: float) -> None:
@@ -464,6 +495,8 @@ def poses_from_frame(track_id: int, df: pd.DataFrame) -> TrackPoses:
         world=df[list(WORLD_COLUMNS)].to_numpy(np.float32).reshape(n, NUM_KEYPOINTS, 3),
         scores=df["score"].to_numpy(np.float32),
         boxes=df[["bbox_x", "bbox_y", "bbox_w", "bbox_h"]].to_numpy(np.float32),
+        sides_swapped=(df["sides_swapped"].to_numpy(np.uint8) if "sides_swapped" in df
+                       else None),
     )
 
 
@@ -1364,7 +1397,8 @@ class Store:
         frames: tuple[int, int] | None = None,
     ) -> pd.DataFrame:
         """Keypoints in ONE query, one row per frame and track: ``track_id, frame, time_s,
-        present, score, bbox_x, bbox_y, bbox_w, bbox_h``, then ``<keypoint>_x, _y, _v``
+        present, sides_swapped`` (:data:`SIDE_BITS` mask), ``score, bbox_x, bbox_y, bbox_w,
+        bbox_h``, then ``<keypoint>_x, _y, _v``
         (pixels, visibility) and ``<keypoint>_wx, _wy, _wz`` (metres)."""
         with self._reading() as session:
             conditions = self._track_filter(session, clip_id, track_id)
@@ -1386,7 +1420,8 @@ class Store:
             parts.append(df)
         if not parts:
             return pd.DataFrame(
-                columns=["track_id", "frame", "time_s", "present", "score", *POSE_COLUMNS]
+                columns=["track_id", "frame", "time_s", "present", "sides_swapped", "score",
+                         *POSE_COLUMNS]
             )
         out = pd.concat(parts, ignore_index=True)
         if frames is not None:

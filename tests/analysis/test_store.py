@@ -15,7 +15,7 @@ import pytest
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
-from analysis.store import ClipInfo, Store, TrackResult
+from analysis.store import ClipInfo, Store, TrackResult, side_groups, side_mask
 from analysis.track import analyse_track
 from tests.analysis.store_fixtures import FPS, analysed, squat_poses
 
@@ -95,6 +95,23 @@ def test_a_track_analysis_reads_back_equal(store: Store, session_id: int) -> Non
         np.testing.assert_allclose(poses.keypoints, result.poses.keypoints, atol=0.0051)
         np.testing.assert_allclose(poses.world, result.poses.world, atol=0.000051)
         np.testing.assert_array_equal(poses.present, result.poses.present)
+
+
+def test_frames_the_estimator_corrected_left_right_come_back_marked(
+    store: Store, session_id: int
+) -> None:
+    clip = new_clip(store, session_id)
+    poses = squat_poses(0, 300)
+    marks = np.zeros(300, dtype=np.uint8)
+    marks[37] = side_mask(["body", "arms", "legs"])
+    marks[67:74] = side_mask(["legs"])
+    poses = dataclasses.replace(poses, sides_swapped=marks)
+    store.write_clip_results(clip.id, [analysed(poses)])
+    back = store.read_track_poses(clip.id, 0)
+    np.testing.assert_array_equal(back.sides_swapped, marks)
+    assert side_groups(back.sides_swapped[37]) == ("body", "arms", "legs")
+    assert side_groups(back.sides_swapped[70]) == ("legs",)
+    assert int(store.read_poses(clip.id)["sides_swapped"].astype(int).sum()) == 7 + 4 * 7
 
 
 def test_angles_come_back_with_frame_and_time_of_the_clip(store: Store, session_id: int) -> None:
