@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     for clip in clips:
         try:
             results.append(measure_clip(clip, mp_python, args.render))
-        except (RuntimeError, EstimatorError) as exc:
+        except (RuntimeError, EstimatorError, ImportError) as exc:
             print(f"bench/consistency.py: {clip}: {exc}", file=sys.stderr)
             return 1
     if args.json is not None:
