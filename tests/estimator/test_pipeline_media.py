@@ -171,3 +171,24 @@ def test_parkour_the_man_facing_the_camera_never_reads_mirrored(
         if max(gaps) < -8:
             mirrored.append(i)
     assert mirrored == []
+
+
+def test_parkour_the_womans_legs_keep_their_sides_while_she_walks(
+    parkour_multi: list[FramePoses],
+) -> None:
+    # She walks in side view on the grass (below the box): her legs pass each other
+    # every step. No frame-to-frame flip of her legs' labels (bench/swap_events.py, the
+    # same test as the consistency benchmark), and none of the whole body.
+    from bench.swap_events import Track, box_height, find_events
+
+    rows = [(fp.index, p) for fp in parkour_multi for p in fp.people
+            if _y(p, "left_hip") > 500]
+    assert len(rows) >= 150
+    ids = Counter(p.track_id for _, p in rows)
+    woman = ids.most_common(1)[0][0]
+    rows = [(i, p) for i, p in rows if p.track_id == woman]
+    keypoints = np.stack([p.keypoints for _, p in rows])
+    track = Track(frames=np.array([i for i, _ in rows]), keypoints=keypoints,
+                  size=np.array([box_height(k) for k in keypoints]),
+                  world=np.stack([p.world for _, p in rows]))
+    assert [(e.frame, e.kind) for e in find_events(track)] == []
