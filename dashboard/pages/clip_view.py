@@ -13,6 +13,7 @@ import streamlit as st
 
 from analysis import angles_table, csv_bytes, keypoints_table, summary_table
 from dashboard import charts, widgets
+from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.render import export_annotated_clip
@@ -280,6 +281,9 @@ if track is not None and clip.kind == "video":
     widgets.show_numbers(table)
     for note in track.analysis.notes:
         st.caption(note)
+
+if clip.tracks:
+    show_angle_guide()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
