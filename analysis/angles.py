@@ -48,6 +48,10 @@ the threshold (or NaN coordinates/visibility, as for frames where the person was
 not found), and when a segment it uses has zero length. A derived point
 (mid_hip, mid_shoulder) needs both its keypoints.
 
+Every angle is in its definition range by construction (the table above;
+segment angles in (-180, 180]); :mod:`analysis.bounds` keeps cleaned ones
+there, and :mod:`analysis.angle_stats` summarises them.
+
 Column order (stable; :data:`ANGLE_NAMES_2D` then :data:`ANGLE_NAMES_3D`):
 joint angles (knee, hip, ankle, elbow, shoulder, wrist; left before right), then
 segment angles (trunk, pelvis, shoulders, then thigh, shank, upper_arm, forearm,
@@ -56,8 +60,6 @@ order.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -140,18 +142,45 @@ def wrap_deg(values: np.ndarray | float) -> np.ndarray:
     return 180.0 - np.mod(180.0 - np.asarray(values, dtype=float), 360.0)
 
 
+#: A step between consecutive frames larger than this, in degrees, is not a turn a body
+#: segment makes (it would be 3 600 deg/s at 30 fps; a somersault's trunk turns about
+#: 60 deg a frame) but a misreading: a segment seen end-on, whose direction is noise,
+#: or left and right read swapped for a few frames (the pelvis then points backwards).
+GLITCH_STEP_DEG = 120.0
+#: Frames before such a step whose median the signal returns to (0.5 s at 30 fps).
+GLITCH_MEMORY_FRAMES = 15
+
+
 def unwrap_deg(values: np.ndarray, axis: int = 0) -> np.ndarray:
     """Unwrap angles in degrees along ``axis`` (frames), across NaN gaps.
 
     Each step between consecutive *valid* samples is taken as the shortest turn
     (less than 180 degrees in magnitude), so a segment swinging through +-180
-    gives a continuous signal (e.g. 179 then -179 becomes 179 then 181). NaN
-    stays NaN.
+    gives a continuous signal (e.g. 179 then -179 becomes 179 then 181), and a
+    segment turning all round keeps counting (a somersault's trunk ends 360 from
+    where it started).
+
+    Except for a step of more than :data:`GLITCH_STEP_DEG`: that is a misreading,
+    not a turn, and its direction (one way or the other round, nearly 180 either
+    way) must not be counted. After it the signal is placed on the turn nearest
+    to the median of the :data:`GLITCH_MEMORY_FRAMES` frames before it, so that
+    a misread frame is a spike that comes back (for the Hampel filter to take
+    out) and not a whole extra turn for the rest of the clip. NaN stays NaN.
     """
     x = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
     if x.shape[-1] == 0:
         return np.moveaxis(x.copy(), -1, axis)
     out = np.unwrap(fill_nan_nearest(x, axis=-1), period=360.0, axis=-1)
+    flat = out.reshape(-1, out.shape[-1])  # a view: rows of frames
+    seen = ~np.isnan(x.reshape(flat.shape))
+    glitch = np.abs(np.diff(flat, axis=-1)) > GLITCH_STEP_DEG
+    glitch &= seen[:, 1:] & seen[:, :-1]  # across a gap, any turn may have happened
+    rows, cols = np.nonzero(glitch)
+    for row, j in zip(rows, cols + 1, strict=True):  # in order of frames within a row
+        reference = np.median(flat[row, max(0, j - GLITCH_MEMORY_FRAMES) : j])
+        turns = np.round((reference - flat[row, j]) / 360.0)
+        if turns:
+            flat[row, j:] += 360.0 * turns
     out[np.isnan(x)] = np.nan
     return np.moveaxis(out, -1, axis)
 
@@ -299,149 +328,3 @@ def compute_angles(
     data = np.concatenate(blocks, axis=0).T  # (frames, angles), float64
     index = pd.RangeIndex(kp.shape[0], name="frame")
     return pd.DataFrame(data, index=index, columns=names)
-
-
-SUMMARY_STATS: tuple[str, ...] = ("min", "max", "rom", "mean", "count")
-
-
-def unwrapped_for_ranges(df: pd.DataFrame) -> np.ndarray:
-    """``df``'s values as (frames, columns) floats, circular columns unwrapped in time.
-
-    Each unwrapped circular column is shifted by a whole number of turns so that
-    its median lies in (-180, 180]: its values stay continuous from frame to
-    frame (curves do not jump at +-180) and read like the wrapped ones.
-    """
-    values = df.to_numpy(dtype=float, copy=True)
-    circ = np.array([is_circular(str(c)) for c in df.columns], dtype=bool)
-    if circ.any() and values.shape[0]:
-        u = unwrap_deg(values[:, circ])
-        ok = np.isfinite(u).any(axis=0)
-        med = np.zeros(u.shape[1])
-        if ok.any():
-            med[ok] = np.nanmedian(u[:, ok], axis=0)
-        values[:, circ] = u + (wrap_deg(med) - med)
-    return values
-
-
-def _count_sum(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ok = np.isfinite(v)
-    return ok.sum(axis=-2), np.where(ok, v, 0.0).sum(axis=-2)
-
-
-def _linear_stats(v: np.ndarray) -> np.ndarray:
-    """(..., columns, 4) min, max, max - min, mean over the frames axis (-2) of
-    (..., frames, columns), ignoring NaN; NaN where a column has no value."""
-    ok = np.isfinite(v)
-    n, total = _count_sum(v)
-    lo = np.where(ok, v, np.inf).min(axis=-2, initial=np.inf)
-    hi = np.where(ok, v, -np.inf).max(axis=-2, initial=-np.inf)
-    seen = n > 0
-    lo, hi = np.where(seen, lo, np.nan), np.where(seen, hi, np.nan)
-    mean = np.where(seen, total / np.maximum(n, 1), np.nan)
-    return np.stack([lo, hi, hi - lo, mean], axis=-1)
-
-
-def _arc_stats(v: np.ndarray) -> np.ndarray:
-    """(..., columns, 4) min, max, range, mean of circular columns along their
-    shortest arc, over the frames axis (-2) of (..., frames, columns).
-
-    The arc holding every value is the circle minus its largest empty gap; it
-    starts at ``min`` (in (-180, 180]) and ends at ``max = min + range``, which
-    may pass 180. ``mean`` is the mean of the values read along the arc.
-    """
-    w = wrap_deg(v)
-    n = np.isfinite(w).sum(axis=-2)
-    srt = np.sort(w, axis=-2)  # NaN last
-    first = srt[..., 0, :]
-    last = np.take_along_axis(srt, np.maximum(n - 1, 0)[..., None, :], axis=-2)[..., 0, :]
-    wrap_gap = first + 360.0 - last
-    if srt.shape[-2] > 1:
-        inner = np.diff(srt, axis=-2)
-        inner = np.where(np.isnan(inner), -np.inf, inner)
-        g = np.argmax(inner, axis=-2)
-        inner_gap = np.take_along_axis(inner, g[..., None, :], axis=-2)[..., 0, :]
-        after = np.take_along_axis(srt, (g + 1)[..., None, :], axis=-2)[..., 0, :]
-    else:
-        inner_gap = np.full(first.shape, -np.inf)
-        after = first
-    crosses = inner_gap > wrap_gap  # the largest gap lies inside (-180, 180]
-    lo = np.where(crosses, after, first)
-    rng = np.where(crosses, 360.0 - inner_gap, last - first)
-    along = np.where(w < lo[..., None, :], w + 360.0, w)
-    _, total = _count_sum(along)
-    seen = n > 0
-    mean = np.where(seen, total / np.maximum(n, 1), np.nan)
-    lo, rng = np.where(seen, lo, np.nan), np.where(seen, rng, np.nan)
-    return np.stack([lo, lo + rng, rng, mean], axis=-1)
-
-
-def angle_stats(values: np.ndarray, circular: np.ndarray) -> np.ndarray:
-    """Min, max, range of motion and mean of every column, over the frames.
-
-    ``values`` is (frames, columns) or (spans, frames, columns) with NaN for
-    missing frames; returns (columns, 4) or (spans, columns, 4). Columns flagged
-    in the bool ``circular`` mask are read along their shortest arc (see
-    :func:`summarise_angles`); NaN for a column with no value.
-    """
-    v = np.asarray(values, dtype=float)
-    circ = np.asarray(circular, dtype=bool)
-    out = np.full((*v.shape[:-2], v.shape[-1], 4), np.nan)
-    if v.shape[-2] == 0:
-        return out
-    if (~circ).any():
-        out[..., ~circ, :] = _linear_stats(v[..., ~circ])
-    if circ.any():
-        out[..., circ, :] = _arc_stats(v[..., circ])
-    return out
-
-
-def span_stats(
-    values: np.ndarray, spans: np.ndarray, circular: np.ndarray, chunk: int = 2_000_000
-) -> np.ndarray:
-    """:func:`angle_stats` of many spans of frames at once: (R, columns, 4).
-
-    ``values`` is (frames, columns); ``spans`` (R, 2) first and last frame
-    (inclusive) of each span, which may overlap. The spans are gathered side by
-    side, padded with NaN to the longest, in chunks of about ``chunk`` values.
-    """
-    v = np.asarray(values, dtype=float)
-    sp = np.asarray(spans, dtype=np.int64).reshape(-1, 2)
-    out = np.full((len(sp), v.shape[1], 4), np.nan)
-    if len(sp) == 0 or v.shape[0] == 0:
-        return out
-    length = sp[:, 1] - sp[:, 0] + 1
-    longest = int(length.max())
-    step = max(1, chunk // max(longest * v.shape[1], 1))
-    offsets = np.arange(longest)
-    for a in range(0, len(sp), step):
-        idx = sp[a : a + step, :1] + offsets  # (r, longest)
-        inside = offsets < length[a : a + step, None]
-        block = v[np.clip(idx, 0, v.shape[0] - 1)]  # (r, longest, columns)
-        block[~inside] = np.nan
-        out[a : a + step] = angle_stats(block, circular)
-    return out
-
-
-def circular_mask(columns: Iterable[object]) -> np.ndarray:
-    """Bool mask of the circular (signed segment) angles among ``columns``."""
-    return np.array([is_circular(str(c)) for c in columns], dtype=bool)
-
-
-def summarise_angles(df: pd.DataFrame) -> pd.DataFrame:
-    """Per-angle statistics over the frames of ``df`` (index frames, columns angles).
-
-    Returns a DataFrame indexed by angle name (``df``'s column order) with
-    columns ``min``, ``max``, ``rom`` (max - min), ``mean`` (degrees) and
-    ``count`` (frames with a value); NaN statistics for an angle never seen.
-
-    Signed segment angles live on a circle, so they are read along the shortest
-    arc that holds all their values: a foot pointing left, between 170 and -170
-    degrees, has ``min`` 170, ``max`` 190 (that is -170) and a ``rom`` of 20,
-    not 340. ``max`` and ``mean`` of a segment angle may therefore pass 180, and
-    its ``rom`` is at most 360 (a segment that turned all round).
-    """
-    values = df.to_numpy(dtype=float)
-    stats = angle_stats(values, circular_mask(df.columns))
-    out = pd.DataFrame(stats, index=pd.Index(df.columns, name="angle"), columns=SUMMARY_STATS[:4])
-    out["count"] = np.isfinite(values).sum(axis=0)
-    return out

@@ -17,10 +17,11 @@ Every difference is ``b - a``: with ``a`` last month's session and ``b``
 today's, a positive ``rom_diff`` means a larger range of motion today.
 
 Signed segment angles: their curves are unwrapped in time (continuous through
-+-180, see :func:`analysis.angles.unwrapped_for_ranges`), so they may pass 180
-by a few degrees rather than jump to -180; their statistics are read along the
-shortest arc holding their values (see :func:`analysis.angles.summarise_angles`)
-and differences of peaks, minima and means are wrapped into (-180, 180].
++-180, see :func:`analysis.angle_stats.unwrapped_for_ranges`), so they may pass
+180 by a few degrees rather than jump to -180; their statistics follow
+:mod:`analysis.angle_stats` (ROM of the continuous signal; peak, minimum and
+mean in (-180, 180]) and differences of peaks, minima and means are wrapped
+into (-180, 180].
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from analysis.angles import is_circular, span_stats, unwrapped_for_ranges, wrap_deg
+from analysis.angle_stats import span_stats, unwrapped_for_ranges
+from analysis.angles import is_circular, wrap_deg
 from analysis.errors import AnalysisError
 from analysis.symmetry import bilateral_pairs, rep_spans, symmetry_index
 

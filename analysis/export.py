@@ -3,11 +3,18 @@
 - angles: one row per frame and track, ``frame, time_s, track_id``, then one column per
   angle in degrees, named as in DESIGN.md (``left_knee``, ..., ``trunk_lean``, and
   ``<name>_3d`` for angles from the world keypoints). Empty cell where not measured.
+  Every value is in its definition range (:mod:`analysis.bounds`; segment angles in
+  (-180, 180]).
 - keypoints: ``frame, time_s, track_id``, then ``<keypoint>_x, <keypoint>_y, <keypoint>_v``
   for the 33 keypoints (pixels, visibility 0-1).
 - summary: one row per track and angle: who and what (athlete, session, date, clip,
   file), ``min, max, rom, mean`` in degrees, and for an angle of a left/right pair the
-  pair's ROM on each side and symmetry index (%).
+  pair's ROM on each side and symmetry index (%). The statistics follow
+  :mod:`analysis.angle_stats`: a segment angle's ``min``, ``max`` and ``mean`` in
+  (-180, 180], its ``rom`` that of the continuous signal (360 or more for a full turn).
+
+Both apply these rules to what they read, so a clip stored before they held (a
+cleaned knee at -0.4, a forearm maximum of 456) is exported as the rules say.
 
 Every text cell goes through :func:`neutralise`: a cell that a spreadsheet would run as
 a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return: an athlete
@@ -26,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.angles import is_circular, wrap_deg
+from analysis.bounds import clip_to_definition
 from analysis.errors import AnalysisError
 from analysis.store import POSE_COLUMNS, Store
 
@@ -97,8 +106,21 @@ def angles_table(
     angle_columns = [c for c in df.columns if c not in ("track_id", "frame", "time_s")]
     out = df[["frame", "time_s", "track_id", *angle_columns]].copy()
     out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
+    if angle_columns:
+        out[angle_columns] = _in_range(out[angle_columns].to_numpy(dtype=float), angle_columns)
     _round(out, ["time_s"], TIME_DECIMALS)
     _round(out, angle_columns, ANGLE_DECIMALS)
+    return out
+
+
+def _in_range(values: np.ndarray, names: list[str]) -> np.ndarray:
+    """(rows, columns) angles, column ``j`` named ``names[j]``, in their definition
+    ranges: joint angles clipped, segment angles wrapped into (-180, 180] (a no-op for
+    what the analysis writes now)."""
+    out = clip_to_definition(values, names)
+    circular = np.array([is_circular(n) for n in names], dtype=bool)
+    if circular.any():
+        out[:, circular] = wrap_deg(out[:, circular])
     return out
 
 
@@ -138,6 +160,9 @@ def summary_table(store: Store, clip_id: int, track_id: int | None = None) -> pd
     out = summary[["track_id", "angle"]].copy()
     for stat in stats:
         out[stat] = _cleaned_stat(summary, stat)
+    names = [str(a) for a in out["angle"]]
+    for stat in ("min", "max", "mean"):  # the rom of a segment angle may pass 360
+        out[stat] = _in_range(out[stat].to_numpy(dtype=float)[None, :], names)[0]
     out["pair"] = out["angle"].map(_pair_of)
     if not symmetry.empty and "pair" in symmetry.columns:
         keep = [c for c in ("rom_left", "rom_right", "si") if c in symmetry.columns]

@@ -6,8 +6,8 @@ segment pair. For each pair:
 
 - the per-frame difference ``L - R`` (degrees; for segment angles wrapped into
   (-180, 180]);
-- the range of motion (ROM, max - min) of each side (segment angles along their
-  shortest arc, see :func:`analysis.angles.summarise_angles`);
+- the range of motion (ROM, max - min) of each side (segment angles: of their
+  continuous signal, see :mod:`analysis.angle_stats`);
 - the symmetry index on ROM, ``SI = 100 * |L - R| / (0.5 * (|L| + |R|))`` in
   percent (0 = symmetric, at most 200), defined as 0 when both ROMs are 0 and
   missing when either side was never seen;
@@ -26,7 +26,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from analysis.angles import angle_stats, circular_mask, is_circular, span_stats, wrap_deg
+from analysis.angle_stats import angle_stats, circular_mask, span_stats
+from analysis.angles import is_circular, wrap_deg
 
 SYMMETRY_COLUMNS: tuple[str, ...] = (
     "rom_left", "rom_right", "si", "mean_diff", "mean_abs_diff", "si_reps",
@@ -75,7 +76,7 @@ def symmetry_per_frame(angles: pd.DataFrame) -> pd.DataFrame:
 
 
 def _roms(values: np.ndarray, circ: np.ndarray) -> np.ndarray:
-    """Range of motion of each column (segment angles along their shortest arc)."""
+    """Range of motion of each column (segment angles: of their continuous signal)."""
     return angle_stats(values, circ)[:, 2]
 
 
@@ -139,7 +140,7 @@ def symmetry_summary(
     NaN without repetitions). ``per_repetition`` (from
     :func:`symmetry_per_repetition`), ``per_frame`` (from
     :func:`symmetry_per_frame`) and ``roms`` (each angle's ROM over the clip,
-    e.g. the ``rom`` column of :func:`analysis.angles.summarise_angles`) save
+    e.g. the ``rom`` column of :func:`analysis.angle_stats.summarise_angles`) save
     recomputing them.
     """
     pairs = bilateral_pairs(angles.columns)

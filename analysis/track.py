@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from analysis.angles import compute_angles, summarise_angles
+from analysis.angle_stats import summarise_angles
+from analysis.angles import compute_angles
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings, clean_signals_detailed
 from analysis.repetitions import RepSettings, detect_repetitions, rep_signal
@@ -60,7 +61,9 @@ class TrackAnalysis:
         Index ``angle`` (A rows); columns :data:`SUMMARY_COLUMNS`: ``min``,
         ``max``, ``rom``, ``mean``, ``count`` of the cleaned angles, the same
         prefixed ``raw_`` for the raw ones, and ``filled``, ``outliers``
-        (number of frames). Segment angles are summarised unwrapped.
+        (number of frames). Segment angles follow :mod:`analysis.angle_stats`:
+        ``min``, ``max`` and ``mean`` in (-180, 180], ``rom`` of the continuous
+        signal (360 or more for a full turn).
     symmetry
         Index ``pair`` (``knee``, ``knee_3d``, ``thigh``...); columns
         ``rom_left``, ``rom_right``, ``si``, ``mean_diff``, ``mean_abs_diff``,

@@ -13,10 +13,7 @@ from analysis.angles import (
     ANGLE_NAMES_3D,
     JOINT_ANGLES,
     SEGMENT_ANGLES,
-    angle_stats,
     compute_angles,
-    span_stats,
-    summarise_angles,
     unwrap_deg,
     wrap_deg,
 )
@@ -262,15 +259,6 @@ def test_wrap_and_unwrap_degrees() -> None:
     np.testing.assert_allclose(unwrap_deg(x), [170.0, 179.0, np.nan, 181.0, 190.0])
 
 
-def test_a_segment_swinging_through_180_has_its_real_range_of_motion() -> None:
-    df = pd.DataFrame({"left_foot": [170.0, 179.0, -179.0, -170.0], "left_knee": [0, 10, 20, 5]})
-    s = summarise_angles(df)
-    assert s.loc["left_foot", "rom"] == pytest.approx(20.0)
-    assert s.loc["left_foot", "min"] == pytest.approx(170.0)
-    assert s.loc["left_foot", "max"] == pytest.approx(190.0)
-    assert s.loc["left_foot", "mean"] == pytest.approx(180.0)
-    assert s.loc["left_knee", "rom"] == pytest.approx(20.0)
-    assert s.loc["left_knee", "count"] == 4
 
 
 # ---------------------------------------------------------------- properties
@@ -351,14 +339,25 @@ def test_2d_equals_3d_for_a_pose_in_the_image_plane(kp, px_per_m, depth) -> None
     np.testing.assert_allclose(df[three].to_numpy(), df[two].to_numpy(), atol=1e-6)
 
 
-def test_statistics_of_many_spans_at_once_match_span_by_span() -> None:
-    rng = np.random.default_rng(0)
-    values = rng.uniform(-180, 180, size=(200, 4))
-    values[rng.random(values.shape) < 0.2] = np.nan
-    values[50:90, 1] = np.nan  # a span with no value at all in one column
-    circ = np.array([False, False, True, True])
-    spans = np.array([[0, 10], [5, 60], [55, 89], [120, 120], [100, 199]])  # overlapping
-    together = span_stats(values, spans, circ, chunk=500)  # several chunks
-    for r, (a, b) in enumerate(spans):
-        np.testing.assert_allclose(together[r], angle_stats(values[a : b + 1], circ))
-    assert np.isnan(together[2, 1]).all()
+def test_a_misread_frame_is_a_spike_that_comes_back_not_an_extra_turn() -> None:
+    """The pelvis read backwards for one frame (left and right swapped): 3 -> -177.4 is
+    a step of 180.4, which plain unwrapping takes as +179.6, and the step back as +179:
+    a whole turn gained for the rest of the clip. It comes back instead."""
+    x = np.array([3.0, 2.0, 3.0, -177.4, 2.0, 1.0, 3.0])
+    assert np.ptp(np.unwrap(x, period=360.0)) > 350.0  # what plain unwrapping does
+    u = unwrap_deg(x)
+    np.testing.assert_allclose(u[[0, 1, 2, 4, 5, 6]], x[[0, 1, 2, 4, 5, 6]])
+    assert abs(u[3] - 3.0) == pytest.approx(179.6)
+
+
+def test_a_somersault_keeps_its_turn() -> None:
+    """A trunk turning 40 degrees a frame (a somersault at 30 fps) once round, and a
+    little more: the continuous signal goes the whole way."""
+    turning = 90.0 - 40.0 * np.arange(12)
+    u = unwrap_deg(wrap_deg(turning))
+    np.testing.assert_allclose(u, turning)
+
+
+def test_across_a_gap_a_large_step_is_taken_as_the_shorter_turn() -> None:
+    x = np.array([170.0, 175.0, np.nan, np.nan, -30.0, -20.0])
+    np.testing.assert_allclose(unwrap_deg(x), [170.0, 175.0, np.nan, np.nan, 330.0, 340.0])

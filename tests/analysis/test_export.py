@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -165,3 +166,34 @@ def test_a_clip_without_results_cannot_be_exported(store: Store, tmp_path: Path)
     with pytest.raises(AnalysisError, match="No clip 42"):
         export_clip(store, 42, tmp_path / "x.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_clip_stored_with_impossible_values_is_exported_within_the_ranges(
+    store: Store, tmp_path: Path
+) -> None:
+    """What the analysis stored before angles were bounded: a cleaned knee at -9.5, a
+    hip at 188, a forearm summarised from 130 to 456 along its arc."""
+    result = analysed(0, 300)
+    angles = result.analysis.angles.copy()
+    angles.loc[10, "left_knee"], angles.loc[11, "right_hip"] = -9.5, 188.0
+    summary = result.analysis.summary.copy()
+    summary.loc["left_forearm", ["min", "max", "rom"]] = [130.0, 456.0, 326.0]
+    summary.loc["left_knee", "min"] = -9.5
+    old = dataclasses.replace(result.analysis, angles=angles, summary=summary)
+    athlete = store.create_athlete("Ann")
+    session = store.create_session(athlete.id, "Jumps", dt.date(2024, 5, 1))
+    clip = add_clip(store, session.id, "b", "jumps.mp4", TrackResult(result.poses, old))
+
+    rows = read_csv(export_clip(store, clip, tmp_path / "angles.csv", "angles"))
+    by_name = dict(zip(rows[0], zip(*rows[1:], strict=True), strict=True))
+    assert float(by_name["left_knee"][10]) == 0.0
+    assert float(by_name["right_hip"][11]) == 180.0
+
+    rows = read_csv(export_clip(store, clip, tmp_path / "summary.csv", "summary"))
+    table = {r[rows[0].index("angle")]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
+    forearm = table["left_forearm"]
+    assert (float(forearm["min"]), float(forearm["max"]), float(forearm["rom"])) == (
+        130.0, 96.0, 326.0)
+    assert float(table["left_knee"]["min"]) == 0.0
+    for row in table.values():
+        assert -180.0 < float(row["min"]) <= 180.0 and -180.0 < float(row["max"]) <= 180.0

@@ -243,3 +243,114 @@ def test_settings_round_trip_through_a_dict_and_refuse_unknown_keys() -> None:
 def test_nonsense_settings_are_refused(kwargs) -> None:
     with pytest.raises(AnalysisError):
         CleanSettings(**kwargs)
+
+
+# ---------------------------------------------------------------- bounded: within what was measured
+
+
+def knee_hitting_both_ends(seed: int = 0) -> np.ndarray:
+    """A knee that snaps straight (0) and folds fully (180) in quick moves, held at
+    each end, with 2 degrees of noise kept inside [0, 180] (as a measured angle is)
+    and spikes of 60 degrees, both ways."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(12 * FPS)) / FPS
+    knee = np.clip(90.0 + 120.0 * np.sign(np.sin(2 * np.pi * 0.4 * t)) * np.abs(
+        np.sin(2 * np.pi * 0.4 * t)) ** 0.3, 0.0, 180.0)
+    knee = np.clip(knee + rng.normal(0.0, 2.0, t.size), 0.0, 180.0)
+    spikes = rng.choice(t.size, 12, replace=False)
+    knee[spikes] = np.clip(knee[spikes] + rng.choice([-60.0, 60.0], 12), 0.0, 180.0)
+    return knee
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_knee_near_0_and_180_with_spikes_never_leaves_its_range(seed: int) -> None:
+    knee = knee_hitting_both_ends(seed)
+    df = pd.DataFrame({"left_knee": knee, "right_knee_3d": knee})
+    unbounded = clean_signals_detailed(df, FPS, bounded=False).values["left_knee"]
+    assert unbounded.min() < -1.0 or unbounded.max() > 181.0  # what the bound is for
+    out = clean_signals(df, FPS)
+    assert out.min().min() >= 0.0 and out.max().max() <= 180.0
+
+
+def test_every_joint_angle_stays_in_its_own_range() -> None:
+    """Ankle in [-90, 90], trunk lean and the other joints in [0, 180], 3D as 2D."""
+    rng = np.random.default_rng(7)
+    t = np.arange(int(8 * FPS)) / FPS
+    swing = np.sign(np.sin(2 * np.pi * 0.5 * t))  # square wave: the worst case for ringing
+    df = pd.DataFrame({
+        "left_ankle": np.clip(90.0 * swing + rng.normal(0, 1, t.size), -90, 90),
+        "trunk_lean_3d": np.clip(90.0 + 90.0 * swing + rng.normal(0, 1, t.size), 0, 180),
+        "right_shoulder": np.clip(90.0 + 90.0 * swing + rng.normal(0, 1, t.size), 0, 180),
+    })
+    out = clean_signals(df, FPS)
+    assert out["left_ankle"].between(-90.0, 90.0).all()
+    assert out["trunk_lean_3d"].between(0.0, 180.0).all()
+    assert out["right_shoulder"].between(0.0, 180.0).all()
+
+
+def test_a_quick_step_is_smoothed_without_overshoot_on_either_side() -> None:
+    """An elbow that straightens from 100 to 20 degrees in one frame: the plain
+    filter rings about 10 % past both levels, the bounded one stays between them."""
+    x = np.r_[np.full(60, 100.0), np.full(60, 20.0)]
+    df = pd.DataFrame({"left_elbow": x})
+    unbounded = clean_signals_detailed(df, FPS, bounded=False).values["left_elbow"]
+    assert unbounded.max() > 105.0 and unbounded.min() < 15.0
+    y = clean_signals(df, FPS)["left_elbow"]
+    assert y.max() <= 100.0 and y.min() >= 20.0
+    assert 20.0 < y.iloc[59] < 100.0  # still smoothed across the step, not a copy
+
+
+def test_the_bound_leaves_ordinary_movement_as_the_filter_makes_it() -> None:
+    """A 1 Hz squat-like knee swing with 2 degrees of noise: bounding changes the
+    filtered curve by less than a degree anywhere, and adds no lag."""
+    rng = np.random.default_rng(8)
+    t = np.arange(300) / FPS
+    x = 60.0 - 50.0 * np.cos(2 * np.pi * t) + rng.normal(0, 2.0, t.size)
+    df = pd.DataFrame({"left_knee": x})
+    bounded = clean_signals(df, FPS)["left_knee"].to_numpy()
+    plain = clean_signals_detailed(df, FPS, bounded=False).values["left_knee"].to_numpy()
+    assert np.max(np.abs(bounded - plain)) < 1.0
+    true = 60.0 - 50.0 * np.cos(2 * np.pi * t)
+    lags = range(-3, 4)
+    assert max(lags, key=lambda k: np.dot(np.roll(bounded, k)[10:-10], true[10:-10])) == 0
+
+
+def test_each_cleaned_value_stays_within_what_was_measured_around_it() -> None:
+    """The envelope: +-3 frames at 30 fps and a 6 Hz cut-off."""
+    rng = np.random.default_rng(9)
+    x = np.clip(np.cumsum(rng.normal(0, 6.0, 600)) % 180.0, 0, 180)  # jumpy, with wraps
+    y = clean_signals(pd.DataFrame({"left_hip": x}), FPS, CleanSettings(hampel=False))
+    y = y["left_hip"].to_numpy()
+    lo = pd.Series(x).rolling(7, center=True, min_periods=1).min().to_numpy()
+    hi = pd.Series(x).rolling(7, center=True, min_periods=1).max().to_numpy()
+    assert (y >= lo - 1e-9).all() and (y <= hi + 1e-9).all()
+
+
+def test_a_segment_crossing_180_and_turning_all_round_stays_in_its_range() -> None:
+    """A forearm swinging through the horizontal-left direction, then circling once,
+    with noise and spikes: cleaned values in (-180, 180], continuous through +-180."""
+    rng = np.random.default_rng(10)
+    t = np.arange(int(10 * FPS)) / FPS
+    true = np.where(t < 5, 180.0 + 30.0 * np.sin(2 * np.pi * 0.5 * t), 180.0 + 72.0 * (t - 5))
+    measured = true + rng.normal(0, 2.0, t.size)
+    measured[rng.choice(t.size, 8, replace=False)] += 70.0
+    wrapped = 180.0 - np.mod(180.0 - measured, 360.0)
+    out = clean_signals(pd.DataFrame({"left_forearm": wrapped}), FPS)["left_forearm"].to_numpy()
+    assert ((out > -180.0) & (out <= 180.0)).all()
+    err = np.abs(np.mod(out - true + 180.0, 360.0) - 180.0)
+    assert np.median(err) < 2.0 and err.max() < 10.0
+
+
+def test_cleaning_leaves_the_measured_values_as_they_were() -> None:
+    """The raw angles are kept beside the cleaned ones: cleaning a table must not
+    unwrap its segment angles or remove its spikes in place (a table built from one
+    2-D block hands numpy a view that is already laid out as the clean-up's rows)."""
+    rng = np.random.default_rng(11)
+    block = np.c_[wrap := 180.0 - np.mod(180.0 - (170.0 + np.arange(300.0)), 360.0),
+                  rng.normal(40, 2, 300)]
+    block[150, 1] = 170.0
+    raw = pd.DataFrame(np.asfortranarray(block), columns=["left_foot", "left_knee"])
+    before = raw.copy()
+    clean_signals_detailed(raw, FPS)
+    pd.testing.assert_frame_equal(raw, before)
+    assert raw["left_foot"].max() <= 180.0 and np.array_equal(raw["left_foot"], wrap)
