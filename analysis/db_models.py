@@ -5,6 +5,7 @@ in the database itself, so a bulk delete needs no ORM loading)::
 
     athletes 1--n sessions 1--n clips 1--n tracks 1--n poses   (chunks of per-frame poses)
                                                    1--n metrics (per-frame and per-track tables)
+                                      clips 1--n corrections (a coach's, per track and frames)
 
 Per-frame data is not stored one row per keypoint: a track's poses and each of its
 metric tables are stored as compressed Parquet blobs (zstd), in chunks of consecutive
@@ -191,3 +192,46 @@ class MetricChunk(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("track_pk", "kind", "chunk", name="uq_metric_chunk"),)
+
+
+#: Kinds of :class:`Correction` the analysis knows how to apply (checked in Python, not
+#: by the database, so that a later kind needs no table rebuild).
+CORRECTION_KINDS = ("swap_sides",)
+
+
+class Correction(Base):
+    """A coach's correction of one person's poses over clip frames first..last (inclusive).
+
+    Kept beside what the model read and what the estimator corrected: the stored poses
+    are never rewritten; the analysis applies the active corrections (``undone_at`` NULL)
+    when it recomputes the track's metrics (:mod:`analysis.corrections`).
+
+    ``kind`` ``"swap_sides"``: left and right exchanged in the groups of ``groups``, a
+    ``SIDE_BITS`` mask (1 body, 2 arms, 4 legs; see :mod:`analysis.store`). Later kinds
+    (a joint moved, a joint not visible) say which joint and what in ``detail`` (JSON),
+    with ``groups`` 0.
+
+    ``track_id`` is the estimator's id of the person within the clip, not a foreign key
+    to ``tracks``: a clip's track rows are replaced whenever its results are written.
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    track_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    first_frame: Mapped[int]  # clip frame index, inclusive
+    last_frame: Mapped[int]  # clip frame index, inclusive
+    groups: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    undone_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (
+        CheckConstraint("first_frame >= 0 AND first_frame <= last_frame",
+                        name="correction_frames"),
+        CheckConstraint("kind != 'swap_sides' OR (groups BETWEEN 1 AND 7)",
+                        name="correction_swap_groups"),
+    )

@@ -6,7 +6,11 @@
   Every value is in its definition range (:mod:`analysis.bounds`; segment angles in
   (-180, 180]).
 - keypoints: ``frame, time_s, track_id``, then ``<keypoint>_x, <keypoint>_y, <keypoint>_v``
-  for the 33 keypoints (pixels, visibility 0-1).
+  for the 33 keypoints (pixels, visibility 0-1), as the metrics read them (the coach's
+  corrections applied).
+- both end with ``sides_corrected``: how the frame's left and right were corrected,
+  ``auto:legs`` (by the estimator), ``manual:body+arms+legs`` (by a coach), both, or empty
+  (:mod:`analysis.corrections`).
 - summary: one row per track and angle: who and what (athlete, session, date, clip,
   file), ``min, max, rom, mean`` in degrees, and for an angle of a left/right pair the
   pair's ROM on each side and symmetry index (%). The statistics follow
@@ -35,6 +39,7 @@ import pandas as pd
 
 from analysis.angles import is_circular, wrap_deg
 from analysis.bounds import clip_to_definition
+from analysis.corrections import SIDES_COLUMN, corrected_pose_table, with_side_marks
 from analysis.errors import AnalysisError
 from analysis.store import POSE_COLUMNS, Store
 
@@ -110,7 +115,7 @@ def angles_table(
         out[angle_columns] = _in_range(out[angle_columns].to_numpy(dtype=float), angle_columns)
     _round(out, ["time_s"], TIME_DECIMALS)
     _round(out, angle_columns, ANGLE_DECIMALS)
-    return out
+    return with_side_marks(out, store, clip_id, track_id)
 
 
 def _in_range(values: np.ndarray, names: list[str]) -> np.ndarray:
@@ -127,8 +132,8 @@ def _in_range(values: np.ndarray, names: list[str]) -> np.ndarray:
 def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
     """The keypoints export: ``frame, time_s, track_id``, then ``<name>_x, _y, _v`` for the
     33 keypoints (pixels and visibility), rows by frame then track."""
-    df = store.read_poses(clip_id, track_id)
-    out = df[["frame", "time_s", "track_id", *POSE_COLUMNS]].copy()
+    df = corrected_pose_table(store, clip_id, track_id)
+    out = df[["frame", "time_s", "track_id", *POSE_COLUMNS, SIDES_COLUMN]].copy()
     out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
     _round(out, ["time_s"], TIME_DECIMALS)
     _round(out, [c for c in POSE_COLUMNS if not c.endswith("_v")], PIXEL_DECIMALS)

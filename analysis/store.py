@@ -95,6 +95,9 @@ WORLD_COLUMNS: tuple[str, ...] = tuple(
     f"{name}_{c}" for name in KEYPOINT_NAMES for c in ("wx", "wy", "wz")
 )
 
+if typing.TYPE_CHECKING:
+    from analysis.correction_store import CorrectionInfo
+
 T = TypeVar("T")
 
 
@@ -658,6 +661,9 @@ class Store:
         try:
             with self._engine.connect() as connection:
                 existing = set(inspect(connection).get_table_names())
+            # A missing table is created, so a database made by an older version gets the
+            # tables added since (``corrections``); there are no migrations (Alembic) yet,
+            # so a changed column of an existing table is not handled.
             if not set(Base.metadata.tables) <= existing:
                 Base.metadata.create_all(self._write_engine)
         except sa_exc.DBAPIError as error:
@@ -1198,7 +1204,6 @@ class Store:
 
     def _add_track(self, session: Session, clip_id: int, result: TrackResult) -> Track:
         poses = result.poses
-        analysis = result.analysis
         n = len(poses.frames)
         track = Track(
             clip_id=clip_id,
@@ -1207,6 +1212,28 @@ class Store:
             first_frame=int(poses.frames[0]) if n else 0,
             n_frames=n,
         )
+        tables = self._analysis_fields(track, result.analysis)
+        session.add(track)
+        session.flush()
+
+        chunks: list[PoseChunk | MetricChunk] = []
+        for start, stop in _frame_bounds(n):
+            chunks.append(
+                PoseChunk(
+                    track_pk=track.id,
+                    frame_start=int(poses.frames[start]) if n else 0,
+                    frame_stop=int(poses.frames[stop - 1]) + 1 if n else 0,
+                    payload=_poses_to_parquet(poses, start, stop),
+                )
+            )
+        chunks += self._metric_chunks(track.id, poses.frames, poses.times, tables)
+        session.add_all(chunks)
+        session.flush()
+        return track
+
+    @staticmethod
+    def _analysis_fields(track: Track, analysis: Any) -> dict[str, pd.DataFrame]:
+        """Set a track's scalar fields from its analysis (None: none); returns its tables."""
         tables: dict[str, pd.DataFrame] = {}
         extra: dict[str, Any] = {}
         if analysis is not None:
@@ -1218,25 +1245,22 @@ class Store:
             scale = extra.get("scale_m_per_px")
             track.scale_m_per_px = float(scale) if scale is not None else None
         track.extra = json.loads(json.dumps(extra, default=_json_safe))
-        session.add(track)
-        session.flush()
+        return tables
 
+    @staticmethod
+    def _metric_chunks(
+        track_pk: int, frames: np.ndarray, times: np.ndarray, tables: dict[str, pd.DataFrame]
+    ) -> list[MetricChunk]:
+        """The timeline (position -> clip frame ``frames`` (F,), seconds ``times`` (F,)) and
+        each table of a track's analysis as metric rows, per-frame ones in chunks."""
+        n = len(frames)
         bounds = _frame_bounds(n)
-        chunks: list[PoseChunk | MetricChunk] = []
-        for start, stop in bounds:
-            chunks.append(
-                PoseChunk(
-                    track_pk=track.id,
-                    frame_start=int(poses.frames[start]) if n else 0,
-                    frame_stop=int(poses.frames[stop - 1]) + 1 if n else 0,
-                    payload=_poses_to_parquet(poses, start, stop),
-                )
-            )
+        chunks: list[MetricChunk] = []
         timeline = pd.DataFrame(
             {
                 "position": np.arange(n, dtype=np.int64),
-                "frame": np.asarray(poses.frames, dtype=np.int64),
-                "time_s": np.asarray(poses.times, dtype=np.float64),
+                "frame": np.asarray(frames, dtype=np.int64),
+                "time_s": np.asarray(times, dtype=np.float64),
             }
         )
         tables_to_write: list[tuple[str, pd.DataFrame, bool]] = [(TIMELINE, timeline, True)]
@@ -1248,7 +1272,7 @@ class Store:
             if not per_frame or positions is None or n == 0:
                 chunks.append(
                     MetricChunk(
-                        track_pk=track.id,
+                        track_pk=track_pk,
                         kind=kind,
                         chunk=0,
                         payload=_frame_to_parquet(table, compact=False),
@@ -1259,19 +1283,138 @@ class Store:
                 lo, hi = np.searchsorted(positions, [start, stop])
                 chunks.append(
                     MetricChunk(
-                        track_pk=track.id,
+                        track_pk=track_pk,
                         kind=kind,
                         chunk=index,
-                        frame_start=int(poses.frames[start]),
-                        frame_stop=int(poses.frames[stop - 1]) + 1,
+                        frame_start=int(frames[start]),
+                        frame_stop=int(frames[stop - 1]) + 1,
                         payload=_frame_to_parquet(
                             table.iloc[lo:hi], compact=kind in PER_FRAME_KINDS
                         ),
                     )
                 )
-        session.add_all(chunks)
+        return chunks
+
+    def _replace_metrics(self, session: Session, clip: Clip, track: Track,
+                         poses: TrackPoses, analysis: Any) -> None:
+        """Replace a track's metric rows by ``analysis`` of its ``poses`` (same frames);
+        the clip's ``finished_at`` moves to now, so readers know its results changed."""
+        n_rows = len(getattr(analysis, "angles", ()))
+        if n_rows != len(poses.frames):
+            raise AnalysisError(
+                f"The new analysis has {n_rows} frames, the person's poses {len(poses.frames)}."
+            )
+        tables = self._analysis_fields(track, analysis)
+        session.execute(delete(MetricChunk).where(MetricChunk.track_pk == track.id))
+        session.add_all(self._metric_chunks(track.id, poses.frames, poses.times, tables))
+        clip.finished_at = utcnow()
         session.flush()
-        return track
+
+    def _stored_track(self, session: Session, clip_id: int, track_id: int) -> tuple[Clip, Track]:
+        clip = self._clip_row(session, clip_id)
+        track = session.scalar(
+            select(Track).where(Track.clip_id == clip.id, Track.track_id == int(track_id))
+        )
+        if track is None:
+            raise AnalysisError(f"Clip {clip_id} has no person with track id {track_id}.")
+        return clip, track
+
+    @_guarded
+    def replace_track_analysis(self, clip_id: int, track_id: int, analysis: Any) -> ClipInfo:
+        """Replace one track's metrics by ``analysis`` (a :class:`analysis.track.TrackAnalysis`
+        of its stored frames) in ONE transaction: on any error the old metrics stay. Poses
+        are not touched. Returns the clip, whose ``finished_at`` is now."""
+        with self._writing() as session:
+            clip, track = self._stored_track(session, clip_id, track_id)
+            poses = poses_from_frame(
+                track.track_id, self._pose_table(session, [Track.id == track.id], None)
+            )
+            self._replace_metrics(session, clip, track, poses, analysis)
+            return self._clip_info(clip, clip.session.athlete_id, clip.tracks)
+
+    # -- the coach's corrections (records and checks: analysis/correction_store.py;
+    #    applying them: analysis/corrections.py)
+
+    @_guarded
+    def list_corrections(
+        self, clip_id: int, track_id: int | None = None, *, active_only: bool = False
+    ) -> list[CorrectionInfo]:
+        """A clip's corrections (of one person), oldest first, undone ones too unless
+        ``active_only``. AnalysisError for an unknown clip."""
+        from analysis import correction_store
+
+        with self._reading() as session:
+            self._clip_row(session, clip_id)
+            return correction_store.list_corrections(
+                session, clip_id, track_id, active_only=active_only
+            )
+
+    @_guarded
+    def add_swap_correction(
+        self,
+        clip_id: int,
+        track_id: int,
+        first_frame: int,
+        last_frame: int,
+        groups: Iterable[str] | str = ("body", "arms", "legs"),
+        *,
+        created_by: str = "",
+    ) -> CorrectionInfo:
+        """Swap left and right of a person for clip frames ``first_frame..last_frame``
+        (inclusive), in ``groups`` (``body``, ``arms``, ``legs``; all by default), and
+        recompute the person's metrics from the corrected poses: ONE transaction, so on
+        any error neither the correction nor new metrics are kept. The stored poses stay
+        as the estimator left them. ``created_by``: who corrects (free text, may be empty).
+
+        AnalysisError (one line) for an unknown clip or person, first > last, frames
+        outside those where the person is followed, no or unknown groups.
+        """
+        from analysis import correction_store
+
+        with self._writing() as session:
+            clip = self._clip_row(session, clip_id)
+            row, track = correction_store.add_swap(
+                session, clip, track_id, first_frame, last_frame, groups, created_by
+            )
+            self._recompute(session, clip, track)
+            return correction_store.correction_info(row)
+
+    @_guarded
+    def undo_correction(self, correction_id: int) -> CorrectionInfo:
+        """Undo a correction (its row stays, with ``undone_at``) and recompute its person's
+        metrics, in ONE transaction. Undoing one already undone changes nothing (a second
+        click, another browser tab) and returns it as it is. AnalysisError for an unknown id.
+        """
+        from analysis import correction_store
+
+        with self._writing() as session:
+            row = correction_store.correction_row(session, correction_id)
+            if row.undone_at is None:
+                row.undone_at = utcnow()
+                session.flush()
+                clip = self._clip_row(session, row.clip_id)
+                track = correction_store.track_row(session, clip.id, row.track_id)
+                if track is not None:
+                    self._recompute(session, clip, track)
+            return correction_store.correction_info(row)
+
+    def _recompute(self, session: Session, clip: Clip, track: Track) -> None:
+        """Re-run a track's analysis on its poses with its active corrections applied (the
+        clip's stored settings) and replace its metrics, inside the caller's transaction."""
+        from analysis import correction_store
+        from analysis.corrections import reanalyse_track
+
+        poses = poses_from_frame(
+            track.track_id, self._pose_table(session, [Track.id == track.id], None)
+        )
+        corrections = correction_store.list_corrections(
+            session, clip.id, track.track_id, active_only=True
+        )
+        analysis = reanalyse_track(
+            poses, corrections, kind=clip.kind, fps=clip.fps, settings=clip.settings or {},
+            is_athlete=track.is_athlete, stored=track.extra or {},
+        )
+        self._replace_metrics(session, clip, track, poses, analysis)
 
     # -- reading tables
 
@@ -1402,17 +1545,23 @@ class Store:
         (pixels, visibility) and ``<keypoint>_wx, _wy, _wz`` (metres)."""
         with self._reading() as session:
             conditions = self._track_filter(session, clip_id, track_id)
-            query = (
-                select(Track.track_id, PoseChunk.payload)
-                .join(Track, Track.id == PoseChunk.track_pk)
-                .where(*conditions)
-                .order_by(Track.track_id, PoseChunk.frame_start)
+            return self._pose_table(session, conditions, frames)
+
+    def _pose_table(
+        self, session: Session, conditions: list[Any], frames: tuple[int, int] | None
+    ) -> pd.DataFrame:
+        """:meth:`read_poses` of the tracks matching ``conditions``, within ``session``."""
+        query = (
+            select(Track.track_id, PoseChunk.payload)
+            .join(Track, Track.id == PoseChunk.track_pk)
+            .where(*conditions)
+            .order_by(Track.track_id, PoseChunk.frame_start)
+        )
+        if frames is not None:
+            query = query.where(
+                PoseChunk.frame_start < frames[1], PoseChunk.frame_stop > frames[0]
             )
-            if frames is not None:
-                query = query.where(
-                    PoseChunk.frame_start < frames[1], PoseChunk.frame_stop > frames[0]
-                )
-            rows = session.execute(query).all()
+        rows = session.execute(query).all()
         parts = []
         for tid, payload in rows:
             df = _poses_from_parquet(payload)
@@ -1428,6 +1577,36 @@ class Store:
             out = out[(out["frame"] >= frames[0]) & (out["frame"] < frames[1])]
             out = out.reset_index(drop=True)
         return out
+
+    @_guarded
+    def read_sides(self, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+        """The estimator's left/right corrections alone, in ONE query (no keypoint is
+        decoded): ``track_id, frame, sides_swapped`` (:data:`SIDE_BITS` mask, uint8)."""
+        with self._reading() as session:
+            conditions = self._track_filter(session, clip_id, track_id)
+            rows = session.execute(
+                select(Track.track_id, PoseChunk.payload)
+                .join(Track, Track.id == PoseChunk.track_pk)
+                .where(*conditions)
+                .order_by(Track.track_id, PoseChunk.frame_start)
+            ).all()
+        parts = []
+        for tid, payload in rows:
+            source = pq.ParquetFile(io.BytesIO(payload))
+            names = [n for n in ("frame", "sides_swapped") if n in source.schema_arrow.names]
+            table = source.read(columns=names)
+            frames = table.column("frame").to_numpy(zero_copy_only=False).astype(np.int64)
+            swapped = (table.column("sides_swapped").to_numpy(zero_copy_only=False)
+                       if "sides_swapped" in names else np.zeros(len(frames)))
+            parts.append(pd.DataFrame({
+                "track_id": np.full(len(frames), tid, dtype=np.int64), "frame": frames,
+                "sides_swapped": np.asarray(swapped).astype(np.uint8),
+            }))
+        if not parts:
+            return pd.DataFrame({"track_id": pd.Series(dtype=np.int64),
+                                 "frame": pd.Series(dtype=np.int64),
+                                 "sides_swapped": pd.Series(dtype=np.uint8)})
+        return pd.concat(parts, ignore_index=True)
 
     def read_track_poses(self, clip_id: int, track_id: int) -> TrackPoses:
         """One track's poses as arrays (see :class:`TrackPoses`)."""

@@ -13,6 +13,7 @@ from estimator.errors import BadInputError, EstimatorError, ModelWeightsError
 from estimator.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES, SKELETON
 from estimator.pipeline import PoseEstimator
 from estimator.schemas import SCHEMAS, convert_keypoints
+from estimator.sides import SIDE_GROUPS, swap_groups
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
 from estimator.video import Frame, iter_frames, probe
@@ -21,6 +22,7 @@ __all__ = [
     "KEYPOINT_INDEX",
     "KEYPOINT_NAMES",
     "SCHEMAS",
+    "SIDE_GROUPS",
     "SKELETON",
     "BadInputError",
     "EstimatorError",
@@ -34,4 +36,5 @@ __all__ = [
     "convert_keypoints",
     "iter_frames",
     "probe",
+    "swap_groups",
 ]

@@ -75,7 +75,8 @@ def test_the_angles_csv_has_one_row_per_frame_and_track_with_design_names(
 ) -> None:
     path = export_clip(store, hostile_clip, tmp_path / "angles.csv", "angles")
     rows = read_csv(path)
-    assert rows[0] == ["frame", "time_s", "track_id", *angle_names(with_3d=True)]
+    assert rows[0] == ["frame", "time_s", "track_id", *angle_names(with_3d=True),
+                       "sides_corrected"]
     assert len(rows) == 1 + 300 + 100
     first = dict(zip(rows[0], rows[1], strict=True))
     assert (first["frame"], first["time_s"], first["track_id"]) == ("0", "0.0", "0")
@@ -91,7 +92,7 @@ def test_the_keypoints_csv_has_x_y_v_for_the_33_keypoints(
 ) -> None:
     rows = read_csv(export_clip(store, hostile_clip, tmp_path / "k.csv", "keypoints"))
     expected = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "v")]
-    assert rows[0] == ["frame", "time_s", "track_id", *expected]
+    assert rows[0] == ["frame", "time_s", "track_id", *expected, "sides_corrected"]
     assert len(rows) == 401
     nose_x = float(rows[1][3])
     assert 0 < nose_x < 1280

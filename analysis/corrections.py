@@ -1,0 +1,200 @@
+"""A coach's corrections applied to a person's poses, the metrics recomputed from them,
+and the marks the exports carry.
+
+Which way each frame's left and right read, from the model to what the metrics use::
+
+    model's reading --(estimator: TrackPoses.sides_swapped, "auto")--> stored poses
+                    --(coach: active swap_sides corrections, "manual")--> poses analysed
+
+- :func:`apply_corrections`: pure; a track's stored poses and its corrections ->
+  the poses with left and right exchanged where the active corrections say, and the
+  per-frame mask of what was exchanged by hand. Corrections toggle: two active
+  corrections covering the same frame and group cancel out (each acts on what the coach
+  saw when making it), so their order does not matter.
+- :func:`reanalyse_track`: :func:`analysis.track.analyse_track` of the corrected poses
+  with the clip's stored settings, as the pipeline ran it. The store calls it when a
+  correction is added or undone (:meth:`analysis.store.Store.add_swap_correction`).
+- :func:`side_marks`, :func:`corrected_pose_table`: the ``sides_corrected`` column of the
+  CSV exports, e.g. ``auto:legs``, ``manual:body+arms+legs``, ``auto:legs manual:arms``,
+  empty where the frame is as the model read it.
+
+The estimator is used through its public surface only (``swap_groups``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from analysis.correction_store import SWAP_SIDES, CorrectionInfo
+from analysis.errors import AnalysisError
+from analysis.store import (
+    POSE_COLUMNS,
+    WORLD_COLUMNS,
+    Store,
+    TrackPoses,
+    poses_from_frame,
+    side_groups,
+)
+from estimator import swap_groups
+
+#: Name of the exports' column saying which frames were corrected and how.
+SIDES_COLUMN = "sides_corrected"
+
+
+class CorrectedPoses(NamedTuple):
+    """``poses``: the track's poses with the corrections applied (same frames, shapes and
+    ``sides_swapped`` as the stored ones); ``manual``: shape (F,) uint8, the
+    :data:`~analysis.store.SIDE_BITS` mask of the groups exchanged by hand per frame."""
+
+    poses: TrackPoses
+    manual: np.ndarray
+
+
+def manual_mask(frames: np.ndarray, corrections: Iterable[CorrectionInfo],
+                track_id: int | None = None) -> np.ndarray:
+    """Shape (F,) uint8: per clip frame of ``frames`` (F,), the XOR of the masks of the
+    active ``swap_sides`` corrections covering it (of ``track_id`` when given). Another
+    kind of correction is an :class:`AnalysisError` (this version cannot apply it)."""
+    frames = np.asarray(frames, dtype=np.int64)
+    mask = np.zeros(len(frames), dtype=np.uint8)
+    for c in corrections:
+        if not c.active or (track_id is not None and c.track_id != track_id):
+            continue
+        if c.kind != SWAP_SIDES:
+            raise AnalysisError(f"This version cannot apply a correction of kind {c.kind!r}.")
+        inside = (frames >= c.first_frame) & (frames <= c.last_frame)
+        mask[inside] ^= np.uint8(c.mask)
+    return mask
+
+
+def _swapped(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(F, 33, C) points with left and right exchanged, frame by frame, in the groups of
+    ``mask`` (F,) (a copy; frames with mask 0 as they are)."""
+    out = np.array(points, copy=True)
+    for value in np.unique(mask[mask != 0]):
+        rows = mask == value
+        # swap_groups exchanges keypoints along the first axis: (33, n, C) at once
+        out[rows] = swap_groups(points[rows].swapaxes(0, 1), side_groups(value)).swapaxes(0, 1)
+    return out
+
+
+def apply_corrections(poses: TrackPoses, corrections: Iterable[CorrectionInfo]
+                      ) -> CorrectedPoses:
+    """The track's poses as the metrics read them: left and right exchanged, in
+    ``keypoints`` (pixels, visibility) and ``world`` (metres), on the frames and groups of
+    the active corrections of ``poses.track_id``. Undone corrections and those of other
+    people are ignored; the input is not changed."""
+    manual = manual_mask(poses.frames, corrections, poses.track_id)
+    if not manual.any():
+        return CorrectedPoses(poses, manual)
+    corrected = dataclasses.replace(
+        poses, keypoints=_swapped(poses.keypoints, manual), world=_swapped(poses.world, manual)
+    )
+    return CorrectedPoses(corrected, manual)
+
+
+def reanalyse_track(
+    poses: TrackPoses,
+    corrections: Iterable[CorrectionInfo],
+    *,
+    kind: str,
+    fps: float,
+    settings: Mapping[str, Any],
+    is_athlete: bool,
+    stored: Mapping[str, Any] | None = None,
+) -> Any:
+    """The :class:`analysis.track.TrackAnalysis` of a track's corrected poses.
+
+    As :func:`analysis.pipeline.analyse_poses` runs it: the clip's stored ``settings``
+    (``Clip.settings``: clean-up; the athlete's height for the athlete's track), a photo
+    (``kind`` ``"photo"``) at frame rate 0, a clip at ``fps``. ``stored`` is what the
+    store kept of the track's previous analysis (``Track.extra``): its repetition
+    thresholds and the signal repetitions were found in are kept, so a correction does
+    not move the repetitions to another joint.
+    """
+    from analysis.pipeline import PipelineSettings
+    from analysis.repetitions import RepSettings
+    from analysis.track import analyse_track
+
+    chosen = PipelineSettings.from_dict(settings or {})
+    stored = stored or {}
+    rep_settings = stored.get("rep_settings")
+    corrected = apply_corrections(poses, corrections).poses
+    return analyse_track(
+        corrected.keypoints,
+        corrected.world,
+        corrected.times,
+        fps if kind == "video" else 0.0,
+        chosen.clean,
+        height_m=chosen.height_m if is_athlete else None,
+        rep_angle=stored.get("rep_signal"),
+        rep_settings=RepSettings.from_dict(rep_settings) if rep_settings else None,
+    )
+
+
+def side_mark(auto: int, manual: int) -> str:
+    """``auto:legs``, ``manual:body+arms+legs``, ``auto:legs manual:arms``, or ``""``."""
+    parts = [f"{who}:{'+'.join(side_groups(mask))}"
+             for who, mask in (("auto", auto), ("manual", manual)) if mask]
+    return " ".join(parts)
+
+
+def _marks(auto: np.ndarray, manual: np.ndarray) -> np.ndarray:
+    """(F,) object array of :func:`side_mark` texts (computed once per distinct pair)."""
+    key = auto.astype(np.int64) * 8 + manual.astype(np.int64)
+    texts = {int(k): side_mark(int(k) // 8, int(k) % 8) for k in np.unique(key)}
+    return np.array([texts[int(k)] for k in key], dtype=object)
+
+
+def side_marks(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+    """Columns ``track_id, frame, sides_corrected``: one row per stored frame of each
+    person of the clip (of ``track_id``), saying how its left and right were corrected."""
+    sides = store.read_sides(clip_id, track_id)
+    corrections = store.list_corrections(clip_id, track_id, active_only=True)
+    out = sides[["track_id", "frame"]].copy()
+    manual = np.zeros(len(sides), dtype=np.uint8)
+    tracks = sides["track_id"].to_numpy()
+    for tid in np.unique(tracks):
+        rows = tracks == tid
+        manual[rows] = manual_mask(sides["frame"].to_numpy()[rows], corrections, int(tid))
+    out[SIDES_COLUMN] = _marks(sides["sides_swapped"].to_numpy(np.uint8), manual)
+    return out
+
+
+def with_side_marks(table: pd.DataFrame, store: Store, clip_id: int,
+                    track_id: int | None = None) -> pd.DataFrame:
+    """``table`` (per frame and track: ``frame`` and ``track_id`` columns) with the
+    ``sides_corrected`` column last; empty text where nothing was corrected."""
+    marks = side_marks(store, clip_id, track_id)
+    out = table.merge(marks, on=["track_id", "frame"], how="left", sort=False)
+    out[SIDES_COLUMN] = out[SIDES_COLUMN].fillna("").astype(object)
+    out.index = table.index
+    return out
+
+
+def corrected_pose_table(store: Store, clip_id: int, track_id: int | None = None
+                         ) -> pd.DataFrame:
+    """:meth:`Store.read_poses` with each person's active corrections applied to the
+    keypoint columns (pixels, visibility, metres) and the ``sides_corrected`` column last:
+    the keypoints the metrics were computed from."""
+    df = store.read_poses(clip_id, track_id)
+    corrections = store.list_corrections(clip_id, track_id, active_only=True)
+    auto = df["sides_swapped"].to_numpy(np.uint8) if len(df) else np.zeros(0, np.uint8)
+    manual = np.zeros(len(df), dtype=np.uint8)
+    if corrections:
+        df = df.copy()
+        tracks = df["track_id"].to_numpy()
+        for tid in {c.track_id for c in corrections} & set(tracks.tolist()):
+            rows = tracks == tid
+            poses = poses_from_frame(tid, df.loc[rows])
+            fixed, manual[rows] = apply_corrections(poses, corrections)
+            n = len(poses.frames)
+            df.loc[rows, list(POSE_COLUMNS)] = fixed.keypoints.reshape(n, -1)
+            df.loc[rows, list(WORLD_COLUMNS)] = fixed.world.reshape(n, -1)
+    df[SIDES_COLUMN] = _marks(auto, manual)
+    return df
