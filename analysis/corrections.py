@@ -14,6 +14,7 @@ Which way each frame's left and right read, from the model to what the metrics u
 - :func:`reanalyse_track`: :func:`analysis.track.analyse_track` of the corrected poses
   with the clip's stored settings, as the pipeline ran it. The store calls it when a
   correction is added or undone (:meth:`analysis.store.Store.add_swap_correction`).
+- :func:`mask_runs`: corrected frames as runs, for a note beside the charts.
 - :func:`side_marks`, :func:`corrected_pose_table`: the ``sides_corrected`` column of the
   CSV exports, e.g. ``auto:legs``, ``manual:body+arms+legs``, ``auto:legs manual:arms``,
   empty where the frame is as the model read it.
@@ -135,6 +136,20 @@ def reanalyse_track(
         rep_angle=stored.get("rep_signal"),
         rep_settings=RepSettings.from_dict(rep_settings) if rep_settings else None,
     )
+
+
+def mask_runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Runs of consecutive clip frames ``frames`` (F,) with one same non-zero
+    :data:`~analysis.store.SIDE_BITS` mask ``mask`` (F,): ``(first frame, last frame,
+    groups)``, in frame order (for a note such as "legs in frames 67–73")."""
+    frames = np.asarray(frames, dtype=np.int64)
+    mask = np.asarray(mask, dtype=np.int64)
+    if not len(mask):
+        return []
+    breaks = np.flatnonzero((np.diff(mask) != 0) | (np.diff(frames) != 1)) + 1
+    starts, ends = np.r_[0, breaks], np.r_[breaks, len(mask)] - 1
+    return [(int(frames[a]), int(frames[b]), side_groups(int(mask[a])))
+            for a, b in zip(starts, ends, strict=True) if mask[a]]
 
 
 def side_mark(auto: int, manual: int) -> str:

@@ -23,6 +23,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import ClipInfo, TrackInfo, TrackPoses
+from analysis.corrections import apply_corrections
 from analysis.store import poses_from_frame
 from dashboard.annotate import (
     AngleAnnotator,
@@ -108,10 +109,12 @@ def _load(url: str, clip_id: int, stamp: str) -> ClipData:
     store = get_store()
     clip = store.get_clip(clip_id)
     poses_df = store.read_poses(clip_id)
+    corrections = store.list_corrections(clip_id, active_only=True)
     tracks: dict[int, TrackView] = {}
     for info in clip.tracks:
         rows = poses_df[poses_df["track_id"] == info.track_id]
         poses = poses_from_frame(info.track_id, rows.drop(columns=["track_id"]))
+        poses = apply_corrections(poses, corrections).poses  # as the metrics read them
         if clip.kind == "video":
             analysis = store.read_analysis(clip_id, info.track_id)
             angles, raw = analysis.angles, analysis.angles_raw

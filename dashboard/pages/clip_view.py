@@ -16,6 +16,7 @@ from dashboard import charts, widgets
 from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
+from dashboard.corrections_panel import corrections_panel
 from dashboard.render import export_annotated_clip
 from dashboard.state import (
     CURRENT_CLIP,
@@ -250,6 +251,7 @@ def photo_angles(view) -> None:
 
 if clip.tracks:
     viewer()
+    corrections_panel(store, clip, athlete_track, frame_key=FRAME)
 
 # ---------------------------------------------------------------- summary and downloads
 if track is not None and clip.kind == "video":
