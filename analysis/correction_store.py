@@ -73,11 +73,12 @@ class CorrectionInfo:
 
 
 def groups_label(groups: Iterable[str]) -> str:
-    """``("body", "arms", "legs")`` -> ``whole body``; ``("legs",)`` -> ``legs``."""
+    """``("body", "arms", "legs")`` -> ``whole body``; ``("arms", "legs")`` ->
+    ``arms + legs``; ``("body",)`` -> ``head and trunk``."""
     chosen = tuple(g for g in SIDE_BITS if g in set(groups))
     if len(chosen) == len(SIDE_BITS):
         return "whole body"
-    return ", ".join(GROUP_LABELS[g] for g in chosen)
+    return " + ".join(GROUP_LABELS[g] for g in chosen)
 
 
 def frames_label(correction: CorrectionInfo) -> str:

@@ -16,6 +16,12 @@ error part-way leaves no track, pose or metric row, and the clip is marked faile
 reason in a second, small transaction. Database trouble (locked, unreachable, not a
 database) raises :class:`~analysis.errors.AnalysisError` with a one-line message.
 
+A coach's corrections (:meth:`Store.add_swap_correction`, :meth:`Store.undo_correction`;
+:mod:`analysis.correction_store`) are kept beside the poses, which are never rewritten;
+adding or undoing one recomputes that person's metrics in the same transaction
+(:mod:`analysis.corrections`) and moves the clip's ``finished_at``, the time its current
+results were written.
+
 Storage: a track's poses and each per-frame table of its analysis are zstd Parquet blobs
 in chunks of CHUNK_FRAMES frames (a frame range is read without decoding the rest); poses
 in fixed point (0.01 px, visibility 0.001, 0.1 mm), per-frame metrics as float32 with a
@@ -155,7 +161,7 @@ class ClipInfo:
     status: str  # pending, running, done or failed
     error: str | None
     created_at: dt.datetime
-    finished_at: dt.datetime | None
+    finished_at: dt.datetime | None  # when its current results were written
     tracks: tuple[TrackInfo, ...] = ()
 
     @property
