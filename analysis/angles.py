@@ -176,9 +176,11 @@ def unwrap_deg(values: np.ndarray, axis: int = 0) -> np.ndarray:
     glitch = np.abs(np.diff(flat, axis=-1)) > GLITCH_STEP_DEG
     glitch &= seen[:, 1:] & seen[:, :-1]  # across a gap, any turn may have happened
     rows, cols = np.nonzero(glitch)
-    for row, j in zip(rows, cols + 1, strict=True):  # in order of frames within a row
-        reference = np.median(flat[row, max(0, j - GLITCH_MEMORY_FRAMES) : j])
-        turns = np.round((reference - flat[row, j]) / 360.0)
+    for row, j in zip(rows.tolist(), (cols + 1).tolist(), strict=True):  # frame order per row
+        window = sorted(flat[row, max(0, j - GLITCH_MEMORY_FRAMES) : j].tolist())
+        half = len(window) // 2
+        reference = 0.5 * (window[half] + window[(len(window) - 1) // 2])  # the median
+        turns = round((reference - float(flat[row, j])) / 360.0)
         if turns:
             flat[row, j:] += 360.0 * turns
     out[np.isnan(x)] = np.nan

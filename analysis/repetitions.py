@@ -1,19 +1,14 @@
 """Repetitions found in one angle signal: start, peak, end, ROM and tempo.
 
-The signal
-----------
-By default the bilateral joint angle (knee, hip, ankle, elbow or shoulder, 2D)
-whose left/right mean has the largest range of motion (5th to 95th percentile,
-so a few wild frames cannot win): the mean of the left and right angles where
-both are present, else the side that is. Wrists are not candidates: hand
-keypoints are the least reliable and their jitter would win too often. Any
-column (``left_knee``, ``hip_3d``...) or pair name (``knee``) can be asked for.
+Which signal (the angle the user chose, or the clearest cycle) is
+:mod:`analysis.rep_signals`' business; this module finds the repetitions in it.
 
 Detection (on the cleaned signal, NaN gaps bridged linearly for the search only)
 -------------------------------------------------------------------------------
 1. Peaks are maxima (for flexion angles: the deepest point of a squat, the top
-   of a curl) found by ``scipy.signal.find_peaks`` with a prominence of at least
-   ``max(min_prominence_deg, relative_prominence * range)`` (range: 2nd to 98th
+   of a curl or of an arm raise, a knee's swing in a walking stride) found by
+   ``scipy.signal.find_peaks`` with a prominence of at least
+   ``max(min_range_deg, relative_prominence * range)`` (range: 2nd to 98th
    percentile) and at least ``min_period_s`` between peaks. A peak must be a
    real sample with real neighbours (not inside or at the edge of a gap).
 2. Around each peak, the valley before is the minimum since the previous peak
@@ -27,21 +22,37 @@ Detection (on the cleaned signal, NaN gaps bridged linearly for the search only)
    the peak minus the lower resting level of the two.
 3. Like with like: a candidate's amplitude (peak minus the *higher* of its two
    valley minima, so a movement cut by the start or end of the clip is small)
-   must reach the prominence threshold, and at most a third of its frames may
-   be missing. When the amplitudes fall into two distinct groups (Otsu's split
-   of log amplitude, classes 1 / ``consistency`` = 2x apart), the larger
-   movements are tried first (a set of squats rather than the smaller knee
-   bends of walking between sets), then all candidates.
-4. Regularity: within a group, repetitions lasting within a factor
-   1 / ``consistency`` (2x) of the median duration are kept. If fewer than
-   ``min_repetitions`` (2) remain, or their durations vary by more than
-   ``max_duration_cv`` (coefficient of variation 0.35), or the signal's
-   autocorrelation at the repetitions' pace (lags of 0.75 to 1.33 times their
-   median peak-to-peak time) stays below ``min_periodicity`` (0.5), the group
-   is rejected. When every group is, there are no repetitions: noise, a
-   constant signal, a single movement or an irregular wandering is not a
-   repetitive exercise. (Two similar slow bumps in a row can still pass: two
-   is the fewest repetitions there can be.)
+   must reach the threshold of step 1 (``min_range_deg``: the smallest
+   movement, rising and falling, counted as a repetition), and at most a third
+   of its frames may be missing. When the amplitudes fall into two distinct
+   groups (Otsu's split of log amplitude, classes 1 / ``consistency`` = 2x
+   apart), the larger movements are tried first (a set of squats rather than
+   the smaller knee bends of walking between sets), then all candidates.
+4. Regularity: within a group, movements at least half as large as the group's
+   median amplitude and whose width at half their height is within a factor
+   1 / ``consistency`` (2x) of the median are kept (the width,
+   not the start-to-end duration, which also takes in whatever lingers near the
+   bottom, such as the small knee bend of a walking step's loading). If fewer
+   than ``min_repetitions`` (2) remain, or their widths vary by more than
+   ``max_duration_cv`` (coefficient of variation 0.35), or their resting levels
+   (the valleys around them) vary by more than a fifth of their median
+   amplitude (:data:`analysis.rep_regularity.MAX_REST_SPREAD`: an exercise
+   comes back to one posture), or the signal does not repeat itself at the
+   repetitions' pace, the group is rejected. "Repeats itself": the
+   autocorrelation at lags of 0.75 to 1.33 times the repetitions' median
+   peak-to-peak time reaches ``min_periodicity`` (0.5), either for the signal as
+   it is (walking: no rests, the cycle runs on) or for the signal with its
+   rests cut short (every stretch between one repetition's end and the next
+   one's start cut to the shortest of them). So seven arm raises with rests of
+   1 to 4 s between them count, as do two sets with a long rest between; noise,
+   a constant signal, a single movement or an irregular wandering do not. (Two
+   similar slow bumps in a row can still pass: two is the fewest repetitions
+   there can be.)
+
+Clarity (:func:`find_cycle`): the larger of those autocorrelations times ``n / (n + 1)`` for
+``n`` repetitions, in [0, 1), 0 without repetitions: how clearly, and how many
+times, the signal repeats one movement. :mod:`analysis.rep_signals` picks the
+default angle by it.
 
 Tempo: ``to_peak_s`` is start -> peak and ``from_peak_s`` peak -> end. With the
 knee or hip angle of a squat that is the eccentric (lowering) and concentric
@@ -51,16 +62,16 @@ named after the signal, not the muscle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy.signal import find_peaks
+from scipy.signal import find_peaks, peak_widths
 
 from analysis.errors import AnalysisError
-
-#: Bilateral angles that may drive repetition detection by default.
-REP_CANDIDATES: tuple[str, ...] = ("knee", "hip", "ankle", "elbow", "shoulder")
+from analysis.rep_regularity import amplitude_groups, regular_series
 
 REPETITION_COLUMNS: tuple[str, ...] = (
     "rep",
@@ -77,9 +88,27 @@ _INT_COLUMNS = (
 
 @dataclass(frozen=True)
 class RepSettings:
-    """Thresholds of repetition detection (see the module docstring)."""
+    """How repetitions are found; kept with each track's analysis.
 
-    min_prominence_deg: float = 20.0
+    Attributes
+    ----------
+    angle
+        The angle repetitions are counted in: a column (``left_knee``,
+        ``elbow_3d``...) or a left/right pair (``knee``: the mean of both sides);
+        None (default) for the angle with the clearest cycle (see
+        :mod:`analysis.rep_signals`).
+    min_range_deg
+        The smallest movement counted as a repetition, in degrees: the angle must
+        rise at least this much from the valley before the peak and fall at least
+        this much after it (and at least ``relative_prominence`` of the signal's
+        range).
+    relative_prominence, min_period_s, onset_fraction, consistency,
+    max_duration_cv, min_periodicity, min_repetitions
+        The detection's other thresholds (see the module docstring).
+    """
+
+    angle: str | None = None
+    min_range_deg: float = 20.0
     relative_prominence: float = 0.35
     min_period_s: float = 0.5
     onset_fraction: float = 0.1
@@ -89,8 +118,13 @@ class RepSettings:
     min_repetitions: int = 2
 
     def __post_init__(self) -> None:
-        if not self.min_prominence_deg > 0:
-            raise AnalysisError("minimum repetition depth must be positive")
+        if self.angle is not None and (not isinstance(self.angle, str) or not self.angle):
+            raise AnalysisError("the angle for repetitions must be an angle name")
+        if not self.min_range_deg > 0 or not np.isfinite(self.min_range_deg):
+            raise AnalysisError(
+                f"the minimum range of a repetition must be a positive number of degrees, "
+                f"got {self.min_range_deg}"
+            )
         if not 0 <= self.relative_prominence < 1 or not 0 < self.consistency <= 1:
             raise AnalysisError("repetition thresholds must be fractions between 0 and 1")
         if not 0 <= self.onset_fraction < 0.5:
@@ -100,95 +134,29 @@ class RepSettings:
         if not self.min_period_s > 0 or self.min_repetitions < 1:
             raise AnalysisError("repetition period and count must be positive")
 
-    def to_dict(self) -> dict[str, float | int]:
+    def to_dict(self) -> dict[str, str | float | int | None]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, float | int]) -> RepSettings:
-        """Inverse of :meth:`to_dict`; an unknown key is an :class:`AnalysisError`."""
+    def from_dict(cls, data: Mapping[str, Any]) -> RepSettings:
+        """Inverse of :meth:`to_dict`; an unknown key is an :class:`AnalysisError`.
+
+        ``min_prominence_deg``, the name ``min_range_deg`` had in analyses stored
+        before, is read as it.
+        """
+        data = dict(data)
+        if "min_prominence_deg" in data:
+            data.setdefault("min_range_deg", data.pop("min_prominence_deg"))
         unknown = sorted(set(data) - {f.name for f in fields(cls)})
         if unknown:
             raise AnalysisError(f"unknown repetition settings: {', '.join(unknown)}")
-        return cls(**dict(data))
+        return cls(**data)
 
 
 def empty_repetitions() -> pd.DataFrame:
     """A repetitions table with no rows and the right columns and dtypes."""
     df = pd.DataFrame({c: pd.Series(dtype=float) for c in REPETITION_COLUMNS})
     return df.astype({c: np.int64 for c in _INT_COLUMNS})
-
-
-def _mean_of_sides(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    both = np.stack([left, right])
-    n = np.isfinite(both).sum(axis=0)
-    with np.errstate(invalid="ignore"):
-        return np.where(n > 0, np.nansum(both, axis=0) / np.maximum(n, 1), np.nan)
-
-
-def _robust_range(x: np.ndarray) -> float:
-    v = x[np.isfinite(x)]
-    if v.size < 2:
-        return 0.0
-    lo, hi = np.percentile(v, [5, 95])
-    return float(hi - lo)
-
-
-def rep_signal(angles: pd.DataFrame, rep_angle: str | None = None) -> tuple[str | None, np.ndarray]:
-    """The signal repetitions are found in: ``(name, values (frames,))``.
-
-    ``rep_angle`` may be a column of ``angles`` or a pair name (``knee`` or
-    ``knee_3d``: mean of its left and right columns). Default: the candidate
-    pair (:data:`REP_CANDIDATES`, 2D) with the largest range of motion; ``None``
-    and an all-NaN signal when no candidate was ever seen. An unknown name is an
-    :class:`AnalysisError`.
-    """
-    cols = set(map(str, angles.columns))
-    if rep_angle is not None:
-        name = str(rep_angle)
-        if name in cols:
-            return name, angles[name].to_numpy(dtype=float)
-        left, right = f"left_{name}", f"right_{name}"
-        if left in cols and right in cols:
-            return name, _mean_of_sides(
-                angles[left].to_numpy(dtype=float), angles[right].to_numpy(dtype=float)
-            )
-        raise AnalysisError(
-            f"unknown angle {name!r} for repetitions; use an angle name such as "
-            f"'knee', 'left_elbow' or 'hip_3d'"
-        )
-    best: tuple[float, str, np.ndarray] | None = None
-    for pair in REP_CANDIDATES:
-        left, right = f"left_{pair}", f"right_{pair}"
-        if left not in cols or right not in cols:
-            continue
-        sig = _mean_of_sides(
-            angles[left].to_numpy(dtype=float), angles[right].to_numpy(dtype=float)
-        )
-        rom = _robust_range(sig)
-        if np.isfinite(sig).any() and (best is None or rom > best[0]):
-            best = (rom, pair, sig)
-    if best is None:
-        return None, np.full(len(angles), np.nan)
-    return best[1], best[2]
-
-
-def _periodicity(x: np.ndarray, lag_lo: int, lag_hi: int) -> float:
-    """Largest autocorrelation of ``x`` (mean removed, unbiased) for lags in
-    ``lag_lo..lag_hi`` frames: about 1 for a signal that repeats itself at such a
-    lag, about 0 for one that wanders at random."""
-    n = x.size
-    lag_lo, lag_hi = max(lag_lo, 1), min(lag_hi, n - 2)
-    if lag_hi < lag_lo:
-        return 0.0
-    y = x - x.mean()
-    var = float(np.square(y).sum()) / n  # not np.dot: no BLAS threads spinning
-    if var <= 0:
-        return 0.0
-    size = 1 << int(np.ceil(np.log2(2 * n)))
-    spec = np.fft.rfft(y, size)
-    acov = np.fft.irfft(spec * np.conj(spec), size)[: lag_hi + 1]
-    lags = np.arange(lag_lo, lag_hi + 1)
-    return float(np.max(acov[lags] / (n - lags)) / var)
 
 
 def _valley_frames(
@@ -213,65 +181,6 @@ def _argmin_spans(x: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndar
     return (first + np.argmin(vals, axis=1)).astype(np.int64)
 
 
-def _amplitude_groups(
-    amplitude: np.ndarray, candidate: np.ndarray, s: RepSettings
-) -> list[np.ndarray]:
-    """Candidate sets to try: the larger movements first when the amplitudes
-    fall into two distinct groups, then all candidates.
-
-    The split is Otsu's threshold on log amplitude (the one that best separates
-    two classes); it counts when it explains most of the spread (at least 60 %
-    of the variance), the classes' typical amplitudes differ by at least
-    1 / ``consistency`` (2x), and the larger class holds ``min_repetitions``.
-    """
-    groups = [candidate]
-    amps = np.sort(amplitude[candidate])
-    if amps.size < 2 * s.min_repetitions or amps[0] <= 0:
-        return groups
-    a = np.log(amps)
-    n = a.size
-    k = np.arange(1, n)  # split before index k
-    head = np.cumsum(a)[:-1]
-    m0 = head / k
-    m1 = (a.sum() - head) / (n - k)
-    between = (k / n) * (1 - k / n) * (m1 - m0) ** 2
-    best = int(np.argmax(between))
-    total = a.var()
-    if (
-        total > 0
-        and between[best] >= 0.6 * total
-        and m1[best] - m0[best] >= np.log(1 / s.consistency)
-        and n - k[best] >= s.min_repetitions
-    ):
-        groups.insert(0, candidate & (amplitude >= amps[k[best]]))
-    return groups
-
-
-def _regular(
-    keep: np.ndarray, duration: np.ndarray, peaks: np.ndarray, x: np.ndarray, s: RepSettings
-) -> np.ndarray | None:
-    """The candidates of ``keep`` that make a regular series of repetitions, or None.
-
-    Keeps those lasting within 1 / ``consistency`` (2x) of their median duration;
-    the series must hold ``min_repetitions``, vary in duration by at most
-    ``max_duration_cv`` and the signal must repeat itself at their pace
-    (autocorrelation at least ``min_periodicity``).
-    """
-    if keep.sum() < s.min_repetitions:
-        return None
-    med_dur = np.median(duration[keep])
-    keep = keep & (duration >= med_dur * s.consistency) & (duration <= med_dur / s.consistency)
-    if keep.sum() < s.min_repetitions:
-        return None
-    d = duration[keep]
-    if np.std(d) > s.max_duration_cv * np.mean(d):
-        return None  # irregular: movements, not repetitions
-    cycle = float(np.median(np.diff(peaks[keep])))
-    if _periodicity(x, int(cycle * 0.75), int(np.ceil(cycle / 0.75))) < s.min_periodicity:
-        return None  # the signal does not repeat itself at that pace
-    return keep
-
-
 def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndarray:
     """Median of the non-NaN ``values`` of each segment ``0..n_seg-1`` (NaN if none)."""
     ok = np.isfinite(values)
@@ -291,13 +200,33 @@ def _segment_medians(values: np.ndarray, seg: np.ndarray, n_seg: int) -> np.ndar
     return out
 
 
+class Cycle(NamedTuple):
+    """What :func:`find_cycle` found: the repetitions (None when not asked for a
+    table), how clearly they repeat, and their ROMs (degrees, one per repetition)."""
+
+    repetitions: pd.DataFrame | None
+    clarity: float
+    rom: np.ndarray
+
+
 def detect_repetitions(
     values: np.ndarray,
     times: np.ndarray,
     fps: float,
     settings: RepSettings | None = None,
 ) -> pd.DataFrame:
-    """Repetitions in one angle signal.
+    """Repetitions in one angle signal: ``find_cycle(...).repetitions``."""
+    return find_cycle(values, times, fps, settings).repetitions
+
+
+def find_cycle(
+    values: np.ndarray,
+    times: np.ndarray,
+    fps: float,
+    settings: RepSettings | None = None,
+    table: bool = True,
+) -> Cycle:
+    """Repetitions in one angle signal, and the clarity of their cycle.
 
     Parameters
     ----------
@@ -307,10 +236,13 @@ def detect_repetitions(
         Shape (frames,): timestamps in seconds, increasing.
     fps
         Frame rate, for the minimum distance between peaks.
+    table
+        False: no repetitions table (None), only ``clarity`` and ``rom``; a
+        cheaper way to compare many signals.
 
     Returns
     -------
-    pandas.DataFrame
+    repetitions
         One row per repetition, RangeIndex, columns :data:`REPETITION_COLUMNS`:
         ``rep`` (1, 2, ...), ``start_frame``, ``peak_frame``, ``end_frame``
         (positions in the track, inclusive), ``valley_before_frame``,
@@ -325,19 +257,25 @@ def detect_repetitions(
         first), ``cycle_s`` (start to the next start; NaN for the last),
         ``reps_per_min`` (60 / cycle_s). Empty when the motion is not
         repetitive.
+    clarity
+        In [0, 1): the autocorrelation at the repetitions' pace times ``n / (n +
+        1)`` (see the module docstring); 0 without repetitions.
+    rom
+        (repetitions,) each repetition's ROM (the table's ``rom``).
     """
+    none = Cycle(empty_repetitions() if table else None, 0.0, np.zeros(0))
     s = settings or RepSettings()
     x = np.asarray(values, dtype=float).reshape(-1)
     t = np.asarray(times, dtype=float).reshape(-1)
     f = x.shape[0]
     valid = np.isfinite(x)
     if f < 3 or valid.sum() < 3 or not fps > 0:
-        return empty_repetitions()
+        return none
     idx = np.arange(f)
     xd = np.interp(idx, idx[valid], x[valid])  # gaps bridged, ends held, for the search only
 
     lo, hi = np.percentile(x[valid], [2, 98])
-    threshold = max(s.min_prominence_deg, s.relative_prominence * float(hi - lo))
+    threshold = max(s.min_range_deg, s.relative_prominence * float(hi - lo))
     distance = max(1, int(round(s.min_period_s * fps)))
     peaks, _ = find_peaks(xd, prominence=threshold, distance=distance)
     # A peak must be seen, with both neighbours: one at the edge of a gap is
@@ -345,7 +283,7 @@ def detect_repetitions(
     seen = valid[peaks] & valid[np.maximum(peaks - 1, 0)] & valid[np.minimum(peaks + 1, f - 1)]
     peaks = peaks[seen]
     if peaks.size < s.min_repetitions:
-        return empty_repetitions()
+        return none
 
     # Segments between consecutive peaks: segment k runs from peak k-1 (or 0) up
     # to peak k; the last one from the last peak to the end.
@@ -371,20 +309,29 @@ def detect_repetitions(
     valley_seg = np.where(np.isnan(valley_seg), seg_min, valley_seg)
 
     amplitude = peak_val - np.maximum(seg_min[:-1], seg_min[1:])
-    duration = t[end] - t[start]
+    # Like with like is judged on each movement's width at half its height: the
+    # 10 % band that starts and ends a repetition also takes in whatever lingers
+    # near the bottom (the small knee bend of a walking step's loading).
+    width = peak_widths(xd, peaks, rel_height=0.5)[0] / fps
     missing = np.r_[0, np.cumsum(~valid)]
     seen_enough = 3 * (missing[end + 1] - missing[start]) <= end - start + 1
     candidate = (amplitude >= threshold) & seen_enough
     # Like with like: try the largest movements first (a set of squats before the
     # smaller knee bends of walking between sets), then larger groups.
-    for group in _amplitude_groups(amplitude, candidate, s):
-        keep = _regular(group, duration, peaks, xd, s)
-        if keep is not None:
+    for group in amplitude_groups(amplitude, candidate, s):
+        found = regular_series(group, width, peaks, start, end, xd, s,
+                         valley_seg, amplitude)
+        if found is not None:
+            keep, periodicity = found
             break
     else:
-        return empty_repetitions()
+        return none
 
     valley = np.minimum(valley_seg[:-1], valley_seg[1:])[keep]
+    rom = peak_val[keep] - valley
+    clarity = periodicity * rom.size / (rom.size + 1)
+    if not table:
+        return Cycle(None, clarity, rom)
     bounds = np.r_[seg_start[1:], f - 1]  # peaks, then the last frame
     lo_lim, hi_lim = np.r_[0, bounds[:-2]][keep], bounds[1:][keep]
     peaks, start, end, peak_val = peaks[keep], start[keep], end[keep], peak_val[keep]
@@ -409,10 +356,10 @@ def detect_repetitions(
             "from_peak_s": t_end - t_peak,
             "valley": valley,
             "peak": peak_val,
-            "rom": peak_val - valley,
+            "rom": rom,
             "rest_before_s": np.r_[np.nan, t_start[1:] - t_end[:-1]],
             "cycle_s": cycle,
             "reps_per_min": rate,
         }
     )
-    return df.astype({c: np.int64 for c in _INT_COLUMNS})
+    return Cycle(df.astype({c: np.int64 for c in _INT_COLUMNS}), clarity, rom)

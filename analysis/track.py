@@ -14,6 +14,7 @@ times, durations and derivatives.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,7 +24,8 @@ from analysis.angle_stats import summarise_angles
 from analysis.angles import compute_angles
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings, clean_signals_detailed
-from analysis.repetitions import RepSettings, detect_repetitions, rep_signal
+from analysis.rep_signals import RepetitionResult, find_repetitions
+from analysis.repetitions import RepSettings
 from analysis.scale import check_height, estimate_scale
 from analysis.symmetry import symmetry_per_frame, symmetry_per_repetition, symmetry_summary
 from analysis.trajectories import check_times, compute_trajectories
@@ -78,8 +80,9 @@ class TrackAnalysis:
         motion is not repetitive.
     rep_signal
         Name of the angle or pair the repetitions were found in (``knee``
-        means the mean of ``left_knee`` and ``right_knee``); None when no
-        candidate angle was ever seen.
+        means the mean of ``left_knee`` and ``right_knee``): the one asked for
+        (``rep_settings["angle"]``), or else the clearest cycle (see
+        :mod:`analysis.rep_signals`); None when no candidate angle was ever seen.
     trajectories
         Long table, one row per frame and keypoint: ``frame``, ``time_s``,
         ``keypoint``, ``x``, ``y``, ``speed``, ``acceleration`` in
@@ -100,7 +103,8 @@ class TrackAnalysis:
         JSON, so the store keeps it as it is; :attr:`clean_settings` gives the
         dataclass back).
     rep_settings
-        The repetition thresholds used, as :meth:`RepSettings.to_dict`.
+        How repetitions were found, as :meth:`RepSettings.to_dict`: ``angle``
+        (None: the clearest cycle), ``min_range_deg`` and the other thresholds.
     notes
         Plain sentences about what could not be done as asked (e.g. a height
         given but no frame showing the whole body), for the coach to read.
@@ -172,10 +176,11 @@ def analyse_track(
     height_m
         The athlete's standing height in metres, for trajectories in metres.
     rep_angle
-        Angle or pair repetitions are found in (default: see
-        :mod:`analysis.repetitions`).
+        Angle or pair repetitions are found in; when given, it wins over
+        ``rep_settings.angle`` (default: the clearest cycle, see
+        :mod:`analysis.rep_signals`).
     rep_settings
-        Repetition thresholds (default :class:`RepSettings`).
+        How repetitions are found (default :class:`RepSettings`).
 
     Raises
     ------
@@ -185,6 +190,8 @@ def analyse_track(
     """
     settings = settings or CleanSettings()
     rep_settings = rep_settings or RepSettings()
+    if rep_angle is not None:
+        rep_settings = dataclasses.replace(rep_settings, angle=str(rep_angle))
     fps = float(fps or 0.0)
     if fps < 0 or not np.isfinite(fps):
         raise AnalysisError(f"frame rate must be positive, got {fps}")
@@ -207,9 +214,8 @@ def analyse_track(
     angles = cleaned.values
     summary = _summary(angles_raw, angles, cleaned.filled, cleaned.outliers)
 
-    signal_name, signal = rep_signal(angles, rep_angle)
-    repetitions = detect_repetitions(signal, t, fps, rep_settings)
-
+    found = find_repetitions(angles, t, fps, rep_settings)
+    repetitions = found.repetitions
     per_rep = symmetry_per_repetition(angles, repetitions)
     sym_frames = symmetry_per_frame(angles)
     sym = symmetry_summary(angles, repetitions, per_rep, sym_frames, summary["rom"])
@@ -234,7 +240,7 @@ def analyse_track(
         symmetry_per_frame=sym_frames,
         symmetry_per_repetition=per_rep,
         repetitions=repetitions,
-        rep_signal=signal_name,
+        rep_signal=found.signal_name,
         trajectories=traj.frames,
         trajectory_summary=traj.summary,
         trajectory_unit=traj.unit,
@@ -245,3 +251,44 @@ def analyse_track(
         rep_settings=rep_settings.to_dict(),
         notes=notes,
     )
+
+
+@dataclass(frozen=True)
+class RepetitionView:
+    """Repetitions of a track found anew with other settings (see
+    :func:`repetitions_of`): what the page shows, without storing anything.
+
+    Attributes
+    ----------
+    found
+        The signal, its name, the repetitions, whether the signal was chosen
+        automatically, the clarity (:class:`analysis.rep_signals.RepetitionResult`).
+    symmetry_per_repetition
+        As :attr:`TrackAnalysis.symmetry_per_repetition`, for these repetitions.
+    symmetry
+        As :attr:`TrackAnalysis.symmetry`, ``si_reps`` from these repetitions.
+    settings
+        The settings used.
+    """
+
+    found: RepetitionResult
+    symmetry_per_repetition: pd.DataFrame
+    symmetry: pd.DataFrame
+    settings: RepSettings
+
+
+def repetitions_of(analysis: TrackAnalysis, settings: RepSettings) -> RepetitionView:
+    """Repetitions and repetition symmetry of an analysed track, found in its
+    cleaned angles with ``settings`` (an angle chosen, or None for the clearest
+    cycle; a minimum range). Nothing is stored: the dashboard calls this when the
+    coach picks another angle or threshold.
+
+    Raises :class:`AnalysisError` for an angle the track does not have.
+    """
+    angles = analysis.angles
+    times = analysis.times.to_numpy(dtype=float)
+    found = find_repetitions(angles, times, analysis.fps, settings)
+    per_rep = symmetry_per_repetition(angles, found.repetitions)
+    sym = symmetry_summary(angles, found.repetitions, per_rep, analysis.symmetry_per_frame,
+                           analysis.summary["rom"])
+    return RepetitionView(found, per_rep, sym, settings)

@@ -9,12 +9,7 @@ from scipy.ndimage import gaussian_filter1d
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings, clean_signals
-from analysis.repetitions import (
-    REPETITION_COLUMNS,
-    RepSettings,
-    detect_repetitions,
-    rep_signal,
-)
+from analysis.repetitions import REPETITION_COLUMNS, RepSettings, detect_repetitions
 from tests.analysis.synthetic_poses import squat_knee_signal
 
 FPS = 30.0
@@ -156,7 +151,7 @@ def test_small_wobbles_below_the_minimum_depth_are_not_repetitions() -> None:
     t = timeline(20.0)
     x = 20.0 - 6.0 * np.cos(2 * np.pi * 0.5 * t)  # 10 cycles
     assert detect_repetitions(x, t, FPS).empty
-    assert len(detect_repetitions(x, t, FPS, RepSettings(min_prominence_deg=5.0))) == 10
+    assert len(detect_repetitions(x, t, FPS, RepSettings(min_range_deg=5.0))) == 10
 
 
 def test_two_sets_with_a_rest_between_are_all_counted_and_the_rest_shows() -> None:
@@ -194,45 +189,13 @@ def test_no_frame_rate_or_too_few_frames_means_no_repetitions() -> None:
     assert detect_repetitions(squat_knee_signal(t, [90.0] * 3), t, 0.0).empty
 
 
-# ---------------------------------------------------------------- the signal
-
-
-def test_the_default_signal_is_the_bilateral_angle_with_the_largest_rom() -> None:
-    t = timeline(10.0)
-    knee = squat_knee_signal(t, [100.0] * 3)
-    df = pd.DataFrame(
-        {"left_knee": knee, "right_knee": knee + 2.0, "left_elbow": knee / 3,
-         "right_elbow": knee / 3, "left_wrist": knee * 1.5, "right_wrist": knee * 1.5}
-    )
-    name, sig = rep_signal(df)
-    assert name == "knee"  # wrists are never candidates: too jittery
-    np.testing.assert_allclose(sig, knee + 1.0)
-
-
-def test_the_mean_uses_the_side_that_is_seen_when_the_other_is_not() -> None:
-    df = pd.DataFrame({"left_hip": [10.0, np.nan, 30.0], "right_hip": [20.0, 40.0, np.nan]})
-    name, sig = rep_signal(df)
-    assert name == "hip"
-    np.testing.assert_allclose(sig, [15.0, 40.0, 30.0])
-
-
-def test_a_chosen_signal_can_be_a_column_or_a_pair_and_unknown_names_are_refused() -> None:
-    df = pd.DataFrame({"left_elbow": [1.0, 2.0], "right_elbow": [3.0, 4.0], "trunk": [5.0, 6.0]})
-    assert rep_signal(df, "left_elbow")[0] == "left_elbow"
-    np.testing.assert_allclose(rep_signal(df, "elbow")[1], [2.0, 3.0])
-    assert rep_signal(df, "trunk")[0] == "trunk"
-    with pytest.raises(AnalysisError, match="unknown angle 'elbows' for repetitions"):
-        rep_signal(df, "elbows")
-
-
-def test_no_candidate_angle_seen_gives_no_signal() -> None:
-    df = pd.DataFrame({"left_knee": [np.nan] * 3, "right_knee": [np.nan] * 3})
-    name, sig = rep_signal(df)
-    assert name is None and np.isnan(sig).all()
-
-
-def test_repetition_settings_round_trip() -> None:
-    s = RepSettings(min_prominence_deg=15.0)
+def test_repetition_settings_round_trip_and_read_what_was_stored_before() -> None:
+    s = RepSettings(angle="left_knee", min_range_deg=15.0)
     assert RepSettings.from_dict(s.to_dict()) == s
+    assert RepSettings.from_dict({"min_prominence_deg": 12.0}).min_range_deg == 12.0
+    with pytest.raises(AnalysisError, match="unknown repetition settings: depth"):
+        RepSettings.from_dict({"depth": 3})
+    with pytest.raises(AnalysisError, match="minimum range of a repetition"):
+        RepSettings(min_range_deg=0.0)
     with pytest.raises(AnalysisError):
         RepSettings(consistency=0.0)

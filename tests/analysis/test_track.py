@@ -11,8 +11,8 @@ import pytest
 from analysis.angles import ANGLE_NAMES_2D, ANGLE_NAMES_3D
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
-from analysis.repetitions import REPETITION_COLUMNS
-from analysis.track import SUMMARY_COLUMNS, TrackAnalysis, analyse_track
+from analysis.repetitions import REPETITION_COLUMNS, RepSettings
+from analysis.track import SUMMARY_COLUMNS, TrackAnalysis, analyse_track, repetitions_of
 from estimator.keypoints import KEYPOINT_INDEX as K
 from tests.analysis.synthetic_poses import squat_knee_signal, squat_poses
 
@@ -58,9 +58,13 @@ def test_the_tables_have_the_documented_shapes(squats) -> None:
     assert squats.times.iloc[-1] == pytest.approx((n - 1) / FPS)
 
 
-def test_eight_squats_are_found_in_the_largest_bilateral_angle(squats) -> None:
-    # In this squat the hip flexes more than the knee (thigh and trunk both lean).
+def test_eight_squats_are_found_in_the_clearest_cycle_the_larger_movement_on_a_tie(
+    squats,
+) -> None:
+    # Knees, hips and ankles all show the 8 squats; the hip flexes most (thigh and
+    # trunk both lean), so it wins the tie.
     assert squats.rep_signal == "hip"
+    assert squats.rep_settings["angle"] is None  # chosen automatically
     assert len(squats.repetitions) == 8
     assert set(squats.symmetry_per_repetition["rep"]) == set(range(1, 9))
 
@@ -68,10 +72,44 @@ def test_eight_squats_are_found_in_the_largest_bilateral_angle(squats) -> None:
 def test_repetitions_can_follow_a_chosen_angle() -> None:
     kp, world, t = noisy_squat_track(1)
     ta = analyse_track(kp, world, t, FPS, rep_angle="left_knee_3d")
-    assert ta.rep_signal == "left_knee_3d"
+    assert ta.rep_signal == "left_knee_3d" and ta.rep_settings["angle"] == "left_knee_3d"
     np.testing.assert_allclose(ta.repetitions["peak"], DEPTHS, atol=3.0)
+    same = analyse_track(kp, world, t, FPS, rep_settings=RepSettings(angle="left_knee_3d"))
+    pd.testing.assert_frame_equal(same.repetitions, ta.repetitions)
     with pytest.raises(AnalysisError, match="unknown angle"):
         analyse_track(kp, world, t, FPS, rep_angle="knees")
+
+
+DEEP = [100.0, 85.0, 110.0, 95.0, 90.0, 105.0]  # DEPTHS but the squats to 70 and 75
+
+
+def test_a_minimum_range_above_the_shallow_squats_keeps_only_the_deep_ones() -> None:
+    """From standing (5 degrees), squats to 70 and 75 move less than 75 degrees."""
+    kp, world, t = noisy_squat_track(2)
+    ta = analyse_track(kp, world, t, FPS,
+                       rep_settings=RepSettings(angle="knee", min_range_deg=75.0))
+    np.testing.assert_allclose(ta.repetitions["peak"], DEEP, atol=3.0)
+    assert ta.rep_settings["min_range_deg"] == 75.0
+
+
+def test_repetitions_are_found_anew_with_other_settings_without_analysing_again(
+    squats,
+) -> None:
+    """What the page does when the coach picks the knee and a minimum range: the
+    repetitions, their symmetry and the symmetry index over them follow."""
+    view = repetitions_of(squats, RepSettings(angle="left_knee", min_range_deg=75.0))
+    assert view.found.signal_name == "left_knee" and not view.found.automatic
+    np.testing.assert_allclose(view.found.repetitions["peak"], DEEP, atol=3.0)
+    assert set(view.symmetry_per_repetition["rep"]) == set(range(1, 7))
+    assert view.symmetry.loc["knee", "si_reps"] == pytest.approx(
+        view.symmetry_per_repetition.set_index("pair").loc["knee", "si"].mean())
+    pd.testing.assert_frame_equal(view.symmetry.drop(columns="si_reps"),
+                                  squats.symmetry.drop(columns="si_reps"))
+    automatic = repetitions_of(squats, RepSettings())
+    assert automatic.found.automatic and automatic.found.signal_name == squats.rep_signal
+    pd.testing.assert_frame_equal(automatic.found.repetitions, squats.repetitions)
+    with pytest.raises(AnalysisError, match="unknown angle"):
+        repetitions_of(squats, RepSettings(angle="knees"))
 
 
 def test_raw_values_are_kept_beside_cleaned_ones_and_fills_are_marked(squats) -> None:
