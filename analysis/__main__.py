@@ -2,7 +2,7 @@
 
     python -m analysis run INPUT... --athlete NAME --session TITLE [--date YYYY-MM-DD]
                            [--height-m H] [--max-people N] [--no-smoothing] [--db URL]
-                           [--csv OUT.csv]
+                           [--csv OUT.csv] [--rep-angle NAME] [--rep-min-range DEG]
     python -m analysis export --clip ID --csv OUT.csv [--what angles|keypoints|summary]
     python -m analysis list [--athlete NAME]
     python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis.errors import AnalysisError
+from analysis.repetitions import RepSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_SOME_FAILED = 1
@@ -72,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--csv", type=Path, metavar="OUT.csv",
         help="also write the angles CSV (several inputs: OUT_<input name>.csv)",
     )
+    run.add_argument(
+        "--rep-angle", metavar="NAME",
+        help="angle repetitions are counted in: a pair (knee, shoulder...: both sides' "
+        "mean) or one angle (left_knee, elbow_3d...); default: the clearest cycle",
+    )
+    run.add_argument(
+        "--rep-min-range", type=_positive_float, metavar="DEG",
+        default=RepSettings().min_range_deg,
+        help="smallest movement counted as a repetition, degrees (default %(default)g)",
+    )
 
     export = commands.add_parser("export", parents=[common], help="write a clip's CSV")
     export.add_argument("--clip", required=True, type=int, metavar="ID")
@@ -119,9 +130,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from analysis.export import angles_table, write_csv
     from analysis.filtering import CleanSettings
     from analysis.pipeline import PipelineSettings, run_file
+    from analysis.rep_signals import check_rep_angle
     from estimator import EstimatorError, probe
 
     # Everything a user can get wrong is checked before anything is written.
+    if args.rep_angle is not None:
+        check_rep_angle(args.rep_angle)
     infos = []
     for path in args.inputs:
         try:
@@ -136,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_people=args.max_people,
         clean=CleanSettings.raw() if args.no_smoothing else CleanSettings(),
         height_m=args.height_m,
+        repetitions=RepSettings(angle=args.rep_angle, min_range_deg=args.rep_min_range),
     )
     store = _open_store(args.db)
     athlete = store.get_or_create_athlete(args.athlete, args.height_m)
@@ -173,6 +188,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 continue
         clip = store.get_clip(outcome.clip_id)
         print(_describe_stored(clip, session, outcome.reused))
+        if clip.kind == "video" and not outcome.reused:
+            print(f"  {_describe_repetitions(clip, settings.repetitions)}")
         if target is not None:
             write_csv(angles_table(store, clip.id), target)
             print(f"  angles CSV: {target}")
@@ -187,6 +204,19 @@ def _describe_stored(clip: Any, session: Any, reused: bool) -> str:
         f"{verb} clip {clip.id}: {clip.file_name} ({what}, {_people(len(clip.tracks))}"
         f"{athlete}) in session {session.id} "
         f"'{session.title}' ({session.date.isoformat()}) of {session.athlete_name}"
+    )
+
+
+def _describe_repetitions(clip: Any, repetitions: RepSettings) -> str:
+    """``repetitions of track 0: 4 in left knee (chosen, at least 20 deg)``."""
+    track = next((t for t in clip.tracks if t.track_id == clip.athlete_track), None)
+    if track is None:
+        return "repetitions: nobody to count them for"
+    how = "chosen" if repetitions.angle is not None else "clearest cycle"
+    where = (track.rep_signal or "no angle seen").replace("_", " ")
+    return (
+        f"repetitions of track {track.track_id}: {track.n_repetitions} in {where} "
+        f"({how}, at least {repetitions.min_range_deg:g} deg)"
     )
 
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
+from analysis.repetitions import RepSettings
 from analysis.store import Store, TrackPoses, TrackResult, side_mask
 from estimator.keypoints import NUM_KEYPOINTS
 
@@ -74,11 +75,15 @@ class PipelineSettings:
         The athlete's height in metres, for trajectories in metres; None uses the height
         stored with the athlete, if any. Applied to the athlete's track only (by default
         the person seen in the most frames).
+    repetitions
+        Which angle repetitions are counted in (None: the clearest cycle) and the
+        smallest range counted, see :class:`analysis.repetitions.RepSettings`.
     """
 
     max_people: int = 4
     clean: CleanSettings = field(default_factory=CleanSettings)
     height_m: float | None = None
+    repetitions: RepSettings = field(default_factory=RepSettings)
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.max_people) <= 20:
@@ -91,6 +96,7 @@ class PipelineSettings:
             "estimator": {"max_people": int(self.max_people)},
             "clean": self.clean.to_dict(),
             "height_m": self.height_m,
+            "repetitions": self.repetitions.to_dict(),
         }
 
     @classmethod
@@ -99,6 +105,7 @@ class PipelineSettings:
             max_people=int(data.get("estimator", {}).get("max_people", 4)),
             clean=CleanSettings.from_dict(data.get("clean", {})),
             height_m=data.get("height_m"),
+            repetitions=RepSettings.from_dict(data.get("repetitions", {})),
         )
 
 
@@ -250,6 +257,7 @@ def analyse_poses(
         fps if kind == "video" else 0.0,
         settings.clean,
         height_m=height_m,
+        rep_settings=settings.repetitions,
     )
 
 

@@ -42,6 +42,7 @@ def analysed_db(
         "run", media_dir / "parkour_walk.mp4", media_dir / "images" / "golf.jpg",
         "--athlete", "Anna Lee", "--session", "Rooftop", "--date", "2024-05-01",
         "--height-m", "1.68", "--max-people", "2", "--db", url, "--csv", folder / "out.csv",
+        "--rep-angle", "left_knee", "--rep-min-range", "25",
     )
     assert result.returncode == 0, result.stderr
     return url, folder, result.stdout
@@ -65,6 +66,31 @@ def test_run_stores_each_file_and_says_what_it_stored(analysed_db: tuple) -> Non
     assert rows[0][:4] == ["frame", "time_s", "track_id", "left_knee"]
     assert len(rows) == 1 + n_rows
     assert (folder / "out_golf.csv").read_text("utf-8").count("\n") == 2
+
+
+def test_repetitions_are_counted_in_the_angle_asked_for(analysed_db: tuple) -> None:
+    """``--rep-angle left_knee --rep-min-range 25``: the woman walking on the grass takes
+    four strides with her left leg (see test_parkour_repetitions)."""
+    url, _, stdout = analysed_db
+    assert "(chosen, at least 25 deg)" in stdout and " in left knee " in stdout
+    with Store(url) as store:
+        video = store.list_clips()[0]
+        assert video.settings["repetitions"]["angle"] == "left_knee"
+        assert video.settings["repetitions"]["min_range_deg"] == 25.0
+        assert {t.rep_signal for t in video.tracks} == {"left_knee"}
+        assert 4 in {t.n_repetitions for t in video.tracks}
+
+
+def test_an_unknown_repetition_angle_is_one_line_and_stores_nothing(
+    tmp_path: Path, media_dir: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'posture.db'}"
+    line = one_error_line(cli(
+        "run", media_dir / "images" / "golf.jpg", "--athlete", "Anna", "--session", "S",
+        "--db", url, "--rep-angle", "knees",
+    ))
+    assert line.startswith("error: unknown angle 'knees' for repetitions; use an angle name")
+    assert cli("list", "--db", url).stdout.strip() == "No athletes yet."
 
 
 def test_the_same_file_again_is_not_analysed_twice(analysed_db: tuple, media_dir: Path) -> None:
