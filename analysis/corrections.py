@@ -112,19 +112,19 @@ def reanalyse_track(
     """The :class:`analysis.track.TrackAnalysis` of a track's corrected poses.
 
     As :func:`analysis.pipeline.analyse_poses` runs it: the clip's stored ``settings``
-    (``Clip.settings``: clean-up; the athlete's height for the athlete's track), a photo
-    (``kind`` ``"photo"``) at frame rate 0, a clip at ``fps``. ``stored`` is what the
-    store kept of the track's previous analysis (``Track.extra``): its repetition
-    thresholds and the signal repetitions were found in are kept, so a correction does
-    not move the repetitions to another joint.
+    (``Clip.settings``: clean-up, repetitions; the athlete's height for the athlete's
+    track), a photo (``kind`` ``"photo"``) at frame rate 0, a clip at ``fps``. ``stored``
+    is what the store kept of the track's previous analysis (``Track.extra``): the
+    repetition settings it was analysed with, when kept, win over the clip's (the angle
+    the coach chose stays chosen; the default, the clearest cycle, is found anew in the
+    corrected angles).
     """
     from analysis.pipeline import PipelineSettings
     from analysis.repetitions import RepSettings
     from analysis.track import analyse_track
 
     chosen = PipelineSettings.from_dict(settings or {})
-    stored = stored or {}
-    rep_settings = stored.get("rep_settings")
+    kept = (stored or {}).get("rep_settings")
     corrected = apply_corrections(poses, corrections).poses
     return analyse_track(
         corrected.keypoints,
@@ -133,8 +133,7 @@ def reanalyse_track(
         fps if kind == "video" else 0.0,
         chosen.clean,
         height_m=chosen.height_m if is_athlete else None,
-        rep_angle=stored.get("rep_signal"),
-        rep_settings=RepSettings.from_dict(rep_settings) if rep_settings else None,
+        rep_settings=RepSettings.from_dict(kept) if kept else chosen.repetitions,
     )
 
 

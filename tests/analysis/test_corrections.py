@@ -18,6 +18,7 @@ from analysis.corrections import apply_corrections, side_mark
 from analysis.errors import AnalysisError
 from analysis.export import angles_table, csv_text, export_clip, keypoints_table
 from analysis.pipeline import PipelineSettings
+from analysis.repetitions import RepSettings
 from analysis.store import Store, TrackPoses, TrackResult
 from analysis.track import analyse_track
 from estimator.keypoints import KEYPOINT_INDEX as K
@@ -304,6 +305,18 @@ def test_the_recompute_uses_the_clips_stored_settings(store: Store) -> None:
     assert analysis.trajectory_unit == "m"  # the athlete's height, on the athlete's track
     store.add_swap_correction(clip, 1, 220, 230, "arms")
     assert store.read_analysis(clip, 1).trajectory_unit == "px"
+
+
+def test_the_repetition_angle_the_track_was_analysed_with_is_kept(store: Store) -> None:
+    poses = lopsided_poses(0, 300)
+    chosen = RepSettings(angle="left_elbow", min_range_deg=5.0)
+    analysis = analyse_track(poses.keypoints, poses.world, poses.times, FPS,
+                             rep_settings=chosen)
+    clip = add_clip(store, TrackResult(poses, analysis))
+    store.add_swap_correction(clip, 0, 100, 150, "legs")
+    again = store.read_analysis(clip, 0)
+    assert again.rep_signal == "left_elbow"
+    assert RepSettings.from_dict(again.rep_settings) == chosen
 
 
 def test_a_failed_recompute_keeps_the_old_metrics_and_no_correction(store: Store) -> None:
