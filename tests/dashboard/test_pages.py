@@ -189,7 +189,11 @@ def test_clip_view_shows_the_frame_a_chart_and_the_summary(store: Store, tmp_pat
     at = open_page("clip_view")
     assert not at.exception
     assert len(at.get("imgs")) == 1  # the annotated frame
-    assert len(at.get("plotly_chart")) == 1
+    # the linked angle chart, and the angle-convention figure in its expander
+    assert len(at.get("plotly_chart")) == 2
+    guide = [e for e in at.expander if e.label.startswith("How angles are measured")]
+    assert len(guide) == 1
+    assert "flexion" in guide[0].markdown[0].value
     assert any(m.label == "Repetitions" and m.value == "2" for m in at.metric)
     summary = at.dataframe[0].value
     knee = summary[summary["Angle"] == "Left knee"].iloc[0]
