@@ -40,5 +40,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/estimator.py
+	$(PY) bench/accuracy.py
+	$(PY) bench/consistency.py
 	$(PY) bench/analysis.py
 	$(PY) bench/dashboard.py
