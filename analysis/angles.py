@@ -45,7 +45,10 @@ the hips, axes as the image's: x right, y down, z away from the camera):
 
 Missing values: an angle is NaN when any keypoint it uses has visibility below
 the threshold (or NaN coordinates/visibility, as for frames where the person was
-not found), and when a segment it uses has zero length. A derived point
+not found), and when a segment it uses has zero length. A segment angle is also
+NaN when the segment is seen end-on: shorter than a tenth of the track's median
+trunk length (:data:`MIN_SEGMENT_SHARE`), its direction is noise (the pelvis and
+shoulders of someone walking past the camera). A derived point
 (mid_hip, mid_shoulder) needs both its keypoints.
 
 Every angle is in its definition range by construction (the table above;
@@ -113,6 +116,12 @@ ANGLE_NAMES_3D: tuple[str, ...] = (*(f"{n}_3d" for n in JOINT_ANGLES), "trunk_le
 #: Angles that live on a circle (signed segment angles): they wrap at +-180, so
 #: filters, ranges and differences work on their unwrapped values.
 CIRCULAR_ANGLES: frozenset[str] = frozenset(SEGMENT_ANGLES)
+
+#: A segment shorter than this share of the track's median trunk length (mid-hip to
+#: mid-shoulder, in the image) is seen end-on: its direction is the keypoints' noise
+#: (the pelvis of someone seen from the side is a few pixels long), so its angle is
+#: missing rather than a guess that can point anywhere.
+MIN_SEGMENT_SHARE = 0.1
 
 _J_ABC = np.array(
     [
@@ -266,12 +275,17 @@ def _joint_angles(p: list[np.ndarray], v: np.ndarray) -> np.ndarray:
 
 
 def _segment_angles(p: list[np.ndarray], v: np.ndarray) -> np.ndarray:
-    """(13, F) signed 2D segment angles, counter-clockwise as seen, in (-180, 180]."""
+    """(13, F) signed 2D segment angles, counter-clockwise as seen, in (-180, 180];
+    NaN for a segment seen end-on (see :data:`MIN_SEGMENT_SHARE`)."""
     i0, i1 = _S_FROM_TO[:, 0], _S_FROM_TO[:, 1]
     dx, dy = p[0][i1] - p[0][i0], p[1][i1] - p[1][i0]
     ang = np.degrees(np.arctan2(-dy, dx)) + 0.0  # + 0.0 turns -0.0 into 0.0
     ang[ang <= -180.0] = 180.0
     ok = v[i0] & v[i1] & _nonzero([dx, dy])
+    t0, t1 = _TRUNK
+    trunk = np.hypot(p[0][t1] - p[0][t0], p[1][t1] - p[1][t0])[v[t0] & v[t1]]
+    if trunk.size:
+        ok &= np.hypot(dx, dy) >= MIN_SEGMENT_SHARE * float(np.median(trunk))
     return np.where(ok, ang, np.nan)
 
 
