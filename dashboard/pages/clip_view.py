@@ -18,6 +18,12 @@ from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
 from dashboard.render import export_annotated_clip
+from dashboard.repetitions_panel import (
+    describe,
+    repetition_controls,
+    repetition_symmetry,
+    repetitions_chart,
+)
 from dashboard.state import (
     CURRENT_CLIP,
     DISPLAY_ANGLES,
@@ -115,11 +121,18 @@ show_raw = choice_cols[2].toggle("Show values as measured", value=True, key="cli
 show_others = choice_cols[2].toggle("Show other people", value=True, key="clip_others")
 track = data.tracks.get(athlete_track) if athlete_track is not None else None
 athlete_name = session.athlete_name
+# Repetitions: in the angle the coach picks (default: the clearest cycle), found anew
+# from the stored cleaned angles; the chart and the summary show what was found.
+reps_view = None
+if track is not None and clip.kind == "video" and track.analysis is not None:
+    reps_view = repetition_controls(clip, clip_stamp(clip), track)
+rep_key = (None if reps_view is None else
+           (reps_view.settings.angle, reps_view.settings.min_range_deg))
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _figure(kind: str, clip_id: int, stamp: str, track_id: int, names: tuple[str, ...],
-            show_raw: bool, _data: ClipData) -> dict:
+            show_raw: bool, rep_key: tuple | None, _data: ClipData, _reps=None) -> dict:
     """A chart of the clip, built once per choice; the frame cursor is added per frame."""
     view = _data.tracks[track_id]
     analysis = view.analysis
@@ -138,8 +151,9 @@ def _figure(kind: str, clip_id: int, stamp: str, track_id: int, names: tuple[str
         fig = charts.symmetry_figure(times, analysis.symmetry_per_frame, analysis.symmetry,
                                      pairs or list(analysis.symmetry.index[:4]))
     else:
-        fig = charts.repetitions_figure(times, view.angles, analysis.rep_signal,
-                                        analysis.repetitions)
+        fig = (repetitions_chart(times, view.angles, _reps) if _reps is not None else
+               charts.repetitions_figure(times, view.angles, analysis.rep_signal,
+                                         analysis.repetitions))
     return fig.to_dict()
 
 
@@ -219,13 +233,14 @@ def _viewer() -> None:
                         label_visibility="collapsed")
         pos = track.position(frame)
         with user_errors():
-            key = (kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names), show_raw)
+            key = (kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names), show_raw,
+                   rep_key)
             linked = st.session_state.get(LINKED)
             if linked is None or linked[0] != key:
                 xref, yref = {"Angles": ("x", "paper"), "Repetitions": ("x", "y domain")}.get(
                     kind, ("x2", "y2 domain"))
                 linked = (key, charts.LinkedFigure(
-                    _figure(*key, data), xref, yref,
+                    _figure(*key, data, reps_view), xref, yref,
                     markers=("x", "y") if kind == "Joint path" else None,
                 ))
                 st.session_state[LINKED] = linked
@@ -235,8 +250,8 @@ def _viewer() -> None:
                                             path_keypoints(names), pos)
             fig = linked[1].at(float(data.frame_times[frame]), points)
             st.plotly_chart(fig, theme=None, config=charts.GRAPH_CONFIG, key="clip_chart_fig")
-            if kind == "Repetitions" and track.analysis.repetitions.empty:
-                st.caption("No repetitive movement was found in this clip.")
+            if kind == "Repetitions" and reps_view is not None:
+                st.caption(describe(reps_view, track.analysis.angles.columns))
 
 
 def photo_angles(view) -> None:
@@ -272,14 +287,18 @@ if track is not None and clip.kind == "video":
         sym.loc[charts.joint_of(n), "si"] if charts.joint_of(n) in sym.index else np.nan
         for n in rows
     ]
-    reps = track.analysis.repetitions
-    metrics = st.columns(4)
+    reps = track.analysis.repetitions if reps_view is None else reps_view.found.repetitions
+    metrics = st.columns(5)
     metrics[0].metric("Repetitions", len(reps))
     if not reps.empty:
         metrics[1].metric("Mean ROM per repetition", f"{reps['rom'].mean():.0f}°")
         metrics[2].metric("Mean duration", f"{reps['duration_s'].mean():.2f} s")
+        if reps_view is not None and np.isfinite(si := repetition_symmetry(reps_view)):
+            metrics[3].metric("Symmetry over repetitions", f"{si:.0f} %",
+                              help="Left/right symmetry index of the counted angle's pair, "
+                              "on each repetition's ROM, averaged (0 % = symmetric).")
     if track.analysis.scale_m_per_px:
-        metrics[3].metric("Scale", f"{track.analysis.scale_m_per_px * 1000:.2f} mm/px")
+        metrics[4].metric("Scale", f"{track.analysis.scale_m_per_px * 1000:.2f} mm/px")
     widgets.show_numbers(table)
     for note in track.analysis.notes:
         st.caption(note)
