@@ -46,12 +46,15 @@ def _healthy(url: str) -> bool:
 
 
 def start_streamlit(db_url: str, log_path: Path, data_dir: Path | None = None,
-                    extra_env: dict[str, str] | None = None) -> tuple[
+                    extra_env: dict[str, str] | None = None,
+                    address: str | None = "127.0.0.1") -> tuple[
     subprocess.Popen[bytes], str
 ]:
     """Start the app with ``streamlit run`` on a free port; returns (process, base URL).
 
-    Also used by ``bench/dashboard.py``. The caller stops the process.
+    ``address`` is passed as ``--server.address``; None leaves it to
+    ``.streamlit/config.toml`` (the product's default). Also used by
+    ``bench/dashboard.py``. The caller stops the process.
     """
     port = free_port()
     env = dict(os.environ)
@@ -64,12 +67,13 @@ def start_streamlit(db_url: str, log_path: Path, data_dir: Path | None = None,
         p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
     )
     log = open(log_path, "wb")  # noqa: SIM115 -- lives as long as the server
+    bind = ["--server.address", address] if address is not None else []
     process = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
             "--server.headless", "true",
             "--server.port", str(port),
-            "--server.address", "127.0.0.1",
+            *bind,
             "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false",
         ],
