@@ -28,11 +28,13 @@ $(VENV)/.installed: requirements.txt
 models: $(VENV)/.installed
 	$(PY) -m estimator.weights
 
-# Debian packages the browser test needs: Chromium for Playwright to drive.
+# Debian packages the tests need: Chromium for Playwright to drive (browser tests), and
+# PostgreSQL, whose binaries the store's tests run a throw-away server with (tests/postgres.py).
 system-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core \
+			postgresql; \
 	fi
 
 lint: setup

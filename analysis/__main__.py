@@ -6,6 +6,7 @@
     python -m analysis export --clip ID --csv OUT.csv [--what angles|keypoints|summary]
     python -m analysis list [--athlete NAME]
     python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
+    python -m analysis upgrade-db [--db URL]
 
 ``--db`` (any SQLAlchemy URL) goes after the command; without it ``$POSTURE_DB_URL`` or
 ``data/posture.db``. A user's mistake (unknown clip, unreadable file, database locked or
@@ -101,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("clip_a", type=int, metavar="CLIP_A")
     compare.add_argument("clip_b", type=int, metavar="CLIP_B")
     compare.add_argument("--csv", type=Path, metavar="OUT.csv", help="write the comparison")
+
+    commands.add_parser(
+        "upgrade-db", parents=[common],
+        help="bring the database's schema up to this version (Alembic migrations)",
+    )
     return parser
 
 
@@ -292,7 +298,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "export": cmd_export, "list": cmd_list, "compare": cmd_compare}
+def cmd_upgrade_db(args: argparse.Namespace) -> int:
+    from analysis.store.engine import _describe, default_url
+    from analysis.store.schema import upgrade_database
+
+    url = args.db or default_url()
+    before, after = upgrade_database(url)
+    if before == after:
+        print(f"The database {_describe(url)} is up to date (schema {after}).")
+    elif before is None:
+        print(f"The database {_describe(url)} now has schema {after}.")
+    else:
+        print(f"The database {_describe(url)} was upgraded from schema {before} to {after}.")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "export": cmd_export, "list": cmd_list, "compare": cmd_compare,
+            "upgrade-db": cmd_upgrade_db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The store's base: opening a database (engine, schema) and its transactions.
+"""The store's base: opening a database (engine, schema version) and its transactions.
 
 Each kind of record adds its methods to :class:`StoreBase` in its own module
 (:mod:`analysis.store.athletes`, ``sessions``, ``clips``, ``results``, ``reading``,
@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Self
 
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError
@@ -24,7 +23,7 @@ from analysis.store.engine import (
     _make_engine,
     default_url,
 )
-from analysis.store.models import Base
+from analysis.store.schema import auto_upgrade_default, prepare
 
 
 class StoreBase:
@@ -36,9 +35,19 @@ class StoreBase:
         Any SQLAlchemy URL. Default: ``$POSTURE_DB_URL`` or SQLite at ``data/posture.db``.
     timeout_s
         How long SQLite waits for another process's write lock before giving up.
+    upgrade
+        Whether a database with an older schema is upgraded on open (see
+        :mod:`analysis.store.schema`); refused with one line when False. Default: yes,
+        unless ``$POSTURE_DB_AUTO_UPGRADE`` is ``0``.
     """
 
-    def __init__(self, url: str | None = None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        upgrade: bool | None = None,
+    ) -> None:
         self.url = url or default_url()
         try:
             self._engine = _make_engine(self.url, timeout_s)
@@ -52,13 +61,11 @@ class StoreBase:
             ) from error
         self._write_engine = self._engine.execution_options(sqlite_immediate=True)
         try:
-            with self._engine.connect() as connection:
-                existing = set(inspect(connection).get_table_names())
-            # A missing table is created, so a database made by an older version gets the
-            # tables added since (``corrections``); there are no migrations (Alembic) yet,
-            # so a changed column of an existing table is not handled.
-            if not set(Base.metadata.tables) <= existing:
-                Base.metadata.create_all(self._write_engine)
+            prepare(self._engine, self._write_engine, self.url,
+                    upgrade=auto_upgrade_default() if upgrade is None else upgrade)
+        except AnalysisError:
+            self._engine.dispose()
+            raise
         except sa_exc.DBAPIError as error:
             self._engine.dispose()
             raise _database_error(self.url, error) from error

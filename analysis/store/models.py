@@ -7,6 +7,9 @@ in the database itself, so a bulk delete needs no ORM loading)::
                                                    1--n metrics (per-frame and per-track tables)
                                       clips 1--n corrections (a coach's, per track and frames)
 
+Every change of these tables comes with an Alembic revision in
+``analysis/store/migrations/versions`` (:mod:`analysis.store.schema` applies them).
+
 Per-frame data is not stored one row per keypoint: a track's poses and each of its
 metric tables are stored as compressed Parquet blobs (zstd), in chunks of consecutive
 frames (clip frames ``frame_start <= frame < frame_stop``). A 10-minute, 30 fps clip with
@@ -38,6 +41,8 @@ CLIP_KINDS = ("photo", "video")
 
 
 def utcnow() -> dt.datetime:
+    """Now in UTC, without tzinfo: every time in the store is naive UTC (``timestamp
+    without time zone`` on PostgreSQL), the same on every backend."""
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -115,6 +120,13 @@ class Clip(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
+    # The run that holds a pending or running clip (:mod:`analysis.store.runs`): its
+    # process (host name, process id, process start in seconds since the epoch) and when
+    # it last reported progress (UTC). Kept after the run as a record of who ran it.
+    owner_host: Mapped[str | None] = mapped_column(String(255))
+    owner_pid: Mapped[int | None]
+    owner_started: Mapped[float | None]
+    heartbeat_at: Mapped[dt.datetime | None]
 
     session: Mapped[TrainingSession] = relationship(back_populates="clips")
     tracks: Mapped[list[Track]] = relationship(

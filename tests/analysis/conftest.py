@@ -27,3 +27,7 @@ def parkour_people(parkour_clip: Path) -> dict[str, TrackPoses]:
     hips = [K["left_hip"], K["right_hip"]]
     high, low = sorted(tracks, key=lambda p: float(np.nanmean(p.keypoints[:, hips, 1])))
     return {"man": high, "woman": low}
+
+
+# The store's tests run on SQLite and on a real PostgreSQL server (tests/postgres.py).
+from tests.postgres import db_url, postgres_server  # noqa: E402, F401

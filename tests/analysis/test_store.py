@@ -1,4 +1,8 @@
-"""The store keeps what the analysis computed, and only that, whatever happens meanwhile."""
+"""The store keeps what the analysis computed, and only that, whatever happens meanwhile.
+
+Every test that is not about SQLite's own file runs on SQLite and on PostgreSQL
+(``db_url``, tests/postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import create_engine, text
 
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings
@@ -40,19 +45,20 @@ def new_clip(store: Store, session_id: int, sha: str = "a", n_frames: int = 300)
     return clip
 
 
-def counts(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as con:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+def counts(url: str) -> dict[str, int]:
+    """Rows in each table, read by a connection of its own."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as con:
+            return {t: con.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+                    for t in TABLES}
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "posture.db"
-
-
-@pytest.fixture
-def store(db: Path) -> Iterator[Store]:
-    with Store(f"sqlite:///{db}") as s:
+def store(db_url: str) -> Iterator[Store]:
+    with Store(db_url) as s:
         yield s
 
 
@@ -190,10 +196,10 @@ def test_a_failed_clip_is_analysed_again_when_uploaded_again(
 
 
 def test_an_error_mid_clip_leaves_no_rows_and_marks_the_clip_failed(
-    store: Store, session_id: int, db: Path
+    store: Store, session_id: int, db_url: str
 ) -> None:
     clip = new_clip(store, session_id)
-    before = counts(db)
+    before = counts(db_url)
 
     def results() -> Iterator[TrackResult]:
         yield analysed(squat_poses(0, 300))  # written into the transaction first
@@ -205,7 +211,7 @@ def test_an_error_mid_clip_leaves_no_rows_and_marks_the_clip_failed(
     with pytest.raises(AnalysisError) as raised:
         store.write_clip_results(clip.id, results())
 
-    assert counts(db) == before
+    assert counts(db_url) == before
     failed = store.get_clip(clip.id)
     assert failed.status == "failed"
     assert failed.error == str(raised.value)
@@ -224,7 +230,7 @@ def test_results_written_again_replace_the_previous_ones(store: Store, session_i
 
 
 def test_deleting_a_session_removes_its_clips_and_leaves_the_other_session(
-    store: Store, session_id: int, db: Path
+    store: Store, session_id: int, db_url: str
 ) -> None:
     athlete = store.get_athlete("Anna Lee")
     kept = store.create_session(athlete.id, "Lunges", dt.date(2024, 5, 2))
@@ -234,11 +240,11 @@ def test_deleting_a_session_removes_its_clips_and_leaves_the_other_session(
         store.write_clip_results(
             clip.id, [analysed(squat_poses(0, 90)), analysed(squat_poses(1, 90))]
         )
-    one_clip = {t: n // 2 for t, n in counts(db).items() if t in ("tracks", "poses", "metrics")}
+    one_clip = {t: n // 2 for t, n in counts(db_url).items() if t in ("tracks", "poses", "metrics")}
 
     store.delete_session(session_id)
 
-    after = counts(db)
+    after = counts(db_url)
     assert after["athletes"] == 1 and after["sessions"] == 1 and after["clips"] == 1
     assert {t: after[t] for t in one_clip} == one_clip
     assert [s.id for s in store.list_sessions(athlete.id)] == [kept.id]
@@ -248,20 +254,20 @@ def test_deleting_a_session_removes_its_clips_and_leaves_the_other_session(
 
 
 def test_deleting_a_clip_or_an_athlete_removes_everything_below_it(
-    store: Store, session_id: int, db: Path
+    store: Store, session_id: int, db_url: str
 ) -> None:
     clip = new_clip(store, session_id, sha="f")
     store.write_clip_results(clip.id, [analysed(squat_poses(0, 90))])
     other = store.create_athlete("Ben")
     other_clip = new_clip(store, store.create_session(other.id, "Jumps").id, sha="g")
     store.write_clip_results(other_clip.id, [analysed(squat_poses(0, 90))])
-    both = counts(db)
+    both = counts(db_url)
 
     store.delete_clip(clip.id)
     assert store.list_clips(session_id) == []
     store.delete_athlete("anna lee")
 
-    after = counts(db)
+    after = counts(db_url)
     assert {t: after[t] for t in ("athletes", "sessions", "clips", "tracks")} == {
         "athletes": 1, "sessions": 1, "clips": 1, "tracks": 1
     }
@@ -270,11 +276,12 @@ def test_deleting_a_clip_or_an_athlete_removes_everything_below_it(
     assert store.list_clips(athlete="Ben")[0].id == other_clip.id
 
 
-def test_foreign_keys_are_enforced_on_every_connection(store: Store, db: Path) -> None:
-    with store._engine.connect() as connection:  # a connection from the store's own pool
-        fk = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
-        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
-    assert (fk, mode) == (1, "wal")
+def test_foreign_keys_are_enforced_on_every_connection(store: Store, db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        with store._engine.connect() as connection:  # a connection from the store's own pool
+            fk = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert (fk, mode) == (1, "wal")
     with pytest.raises(AnalysisError, match="No session 999"):
         new_clip(store, 999)
 
@@ -321,8 +328,8 @@ def _write_clip_in_another_process(url: str, sha: str, barrier: multiprocessing.
         return store.write_clip_results(clip.id, results).id
 
 
-def test_two_processes_write_at_once_and_both_succeed(db: Path) -> None:
-    url = f"sqlite:///{db}"
+def test_two_processes_write_at_once_and_both_succeed(db_url: str) -> None:
+    url = db_url
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:
         barrier = manager.Barrier(2)
@@ -339,7 +346,8 @@ def test_two_processes_write_at_once_and_both_succeed(db: Path) -> None:
         assert all(len(store.read_angles(c.id)) == 6000 for c in clips)
 
 
-def test_a_locked_database_is_one_clear_error(db: Path) -> None:
+def test_a_locked_database_is_one_clear_error(tmp_path: Path) -> None:
+    db = tmp_path / "posture.db"
     Store(f"sqlite:///{db}").close()
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
