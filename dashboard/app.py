@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 import dashboard.theme  # noqa: F401 -- registers the "posture" Plotly template
+from dashboard import widgets
 from dashboard.state import get_store, user_errors, warm_up
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -32,6 +33,7 @@ def run() -> None:
         for i, (file, title, icon) in enumerate(PAGES)
     ]
     page = st.navigation(pages, position="top")
+    st.html(widgets.HIDE_TABLE_DOWNLOAD)
     warm_up()
     # A user's mistake that reaches this far (an unusable POSTURE_DB_URL, a locked
     # database) is one st.error line, never a traceback.

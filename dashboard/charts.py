@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from dashboard.annotate import track_label
+from dashboard.escape import html
 from dashboard.theme import PALETTE, rgba, side_of_name
 
 TEMPLATE = "posture"
@@ -461,8 +462,10 @@ def comparison_figure(
     """Two clips' angle curves on a 0-100 % time axis, mean and spread across repetitions.
 
     ``mean_curves``: index (``angle``, ``percent``), columns ``a_mean``, ``a_std``,
-    ``b_mean``, ``b_std`` (degrees). ``labels`` name clip A and clip B.
+    ``b_mean``, ``b_std`` (degrees). ``labels`` name clip A and clip B, as plain text
+    (they hold athletes' names and session titles: escaped here for Plotly).
     """
+    labels = (html(labels[0]), html(labels[1]))
     present = set(mean_curves.index.get_level_values("angle"))
     names = [n for n in names if n in present]
     cols = 2 if len(names) > 1 else 1
@@ -493,7 +496,7 @@ def comparison_figure(
                 go.Scatter(
                     x=x, y=mean, mode="lines", name=label, legendgroup=key,
                     showlegend=i == 0, line={"color": colour, "width": 2.2},
-                    hovertemplate=f"{label}: %{{y:.0f}}° at %{{x:.0f}} %<extra></extra>",
+                    hovertemplate="%{fullData.name}: %{y:.0f}° at %{x:.0f} %<extra></extra>",
                 ),
                 row=row, col=col,
             )
@@ -515,7 +518,8 @@ def progress_figure(
     ``title`` and ``unit`` name the y axis.
 
     ``table``: one row per clip with ``date`` and, per name in ``names``, the
-    column ``value`` of that name (a long table with ``name`` and ``value``).
+    column ``value`` of that name (a long table with ``name`` and ``value``); an optional
+    ``session`` column (titles, plain text) is shown on hover.
     """
     fig = go.Figure()
     dashes = ("solid", "dash", "dot", "dashdot")
@@ -532,7 +536,8 @@ def progress_figure(
                 line={"color": colour, "width": 2,
                       "dash": dashes[joints.index(joint_of(name)) % 4]},
                 marker={"size": 8},
-                customdata=rows[["session"]].to_numpy() if "session" in rows else None,
+                customdata=(rows[["session"]].map(html).to_numpy() if "session" in rows
+                            else None),
                 hovertemplate="%{x|%Y-%m-%d}: %{y:.1f} " + unit
                 + ("<br>%{customdata[0]}" if "session" in rows else "") + "<extra></extra>",
             )
@@ -550,8 +555,9 @@ def repetition_comparison_figure(
     """ROM and duration of each repetition of two clips, side by side.
 
     ``reps_a`` / ``reps_b``: the stored repetition tables (``rep``, ``rom`` in
-    degrees, ``duration_s`` in seconds).
+    degrees, ``duration_s`` in seconds); ``labels`` name them, as plain text.
     """
+    labels = (html(labels[0]), html(labels[1]))
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=["Range of motion", "Duration"])
     for reps, label, colour in ((reps_a, labels[0], PALETTE.compare[0]),

@@ -26,6 +26,7 @@ import streamlit as st
 
 from analysis import AnalysisError, Store
 from analysis.store import default_url
+from dashboard.escape import md
 from estimator import EstimatorError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -144,12 +145,13 @@ def user_errors(prefix: str = "") -> Iterator[None]:
     """Show a user's mistake (bad file, unknown clip, locked database) as one ``st.error`` line.
 
     The block stops at the error; the page goes on after it. Bugs keep their
-    traceback (they are not the user's to fix).
+    traceback (they are not the user's to fix). The message often quotes what the user
+    typed (a name, a title), so it is shown as plain text (:func:`dashboard.escape.md`).
     """
     try:
         yield
     except USER_ERRORS as error:
-        st.error(f"{prefix}{one_line(error)}")
+        st.error(md(f"{prefix}{one_line(error)}"))
 
 
 def one_line(error: BaseException) -> str:

@@ -1,10 +1,19 @@
 """Small presentation helpers shared by the pages: labels, tables, tags.
 
 No analysis here: these only name, format and filter what the store returns.
+
+Tables: every table a page shows goes through :func:`show_table` (or
+:func:`show_numbers`), which hands ``st.dataframe`` a copy whose text cells a spreadsheet
+cannot run as formulas (:func:`analysis.export.neutralise_frame`: ``=HYPERLINK(...)``
+becomes ``'=HYPERLINK(...)``). Streamlit's own "Download as CSV" of a table is hidden
+(:data:`HIDE_TABLE_DOWNLOAD`: it writes ``x;=1+1`` unquoted, which a spreadsheet that
+splits on semicolons runs); a page offers :func:`table_csv` instead, where every text
+cell is neutralised and quoted.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 
 import pandas as pd
@@ -12,6 +21,7 @@ import streamlit as st
 
 from analysis import AthleteInfo, ClipInfo, SessionInfo
 from analysis.angles import angle_names
+from analysis.export import neutralise_frame
 
 
 def athlete_label(athlete: AthleteInfo | None) -> str:
@@ -127,8 +137,39 @@ def angle_label(name: str) -> str:
     return f"{text} (3D)" if name.endswith("_3d") else text
 
 
+#: CSS that hides the "Download as CSV" of Streamlit's table toolbar (see the module doc).
+HIDE_TABLE_DOWNLOAD = (
+    "<style>[data-testid='stElementToolbar'] button[aria-label='Download as CSV']"
+    "{display:none !important}</style>"
+)
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """A shown table as CSV for a spreadsheet: UTF-8 with a byte-order mark (so Excel
+    reads accents), header row, dot decimal, every text cell neutralised
+    (:func:`analysis.export.neutralise_frame`) and in double quotes, so neither a
+    leading ``=``, ``+``, ``-``, ``@`` nor a ``;`` inside a name can start a formula."""
+    return neutralise_frame(table).to_csv(
+        index=False, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n"
+    ).encode("utf-8-sig")
+
+
+def show_table(table: pd.DataFrame, *, download: str | None = None, **options) -> None:
+    """``st.dataframe`` of ``table`` with its text cells neutralised (see the module doc);
+    with ``download`` (a file name), a button under it that downloads :func:`table_csv`."""
+    options.setdefault("hide_index", True)
+    options.setdefault("width", "stretch")
+    st.dataframe(neutralise_frame(table), **options)
+    if download:
+        st.download_button(
+            "Download the table (CSV)", table_csv(table), file_name=download,
+            mime="text/csv", icon=":material/download:", on_click="ignore",
+            key=f"table_csv_{download}",
+        )
+
+
 def show_numbers(table: pd.DataFrame, decimals: int = 1, **options) -> None:
-    """``st.dataframe`` of ``table`` with its numeric columns shown to ``decimals`` places.
+    """:func:`show_table` of ``table`` with its numeric columns shown to ``decimals`` places.
 
     The numbers are rounded first, so a tiny negative value reads "0.0", not "-0.0".
     """
@@ -137,4 +178,4 @@ def show_numbers(table: pd.DataFrame, decimals: int = 1, **options) -> None:
     shown[numeric] = shown[numeric].round(decimals) + 0.0  # -0.0 + 0.0 is +0.0
     config = {c: st.column_config.NumberColumn(format=f"%.{decimals}f") for c in numeric}
     config.update(options.pop("column_config", {}))
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, **options)
+    show_table(shown, column_config=config, **options)

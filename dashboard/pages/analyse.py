@@ -8,6 +8,7 @@ import streamlit as st
 
 from analysis import CleanSettings, PipelineSettings
 from dashboard import charts, jobs, widgets
+from dashboard.escape import md
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -66,7 +67,7 @@ with athlete_col:
                 created = store.create_athlete(new_name, new_height or None)
                 st.session_state[CURRENT_ATHLETE] = created.id
                 st.session_state.pop(ATHLETE_WIDGET, None)
-                st.toast(f"Athlete {created.name} created.")
+                st.toast(f"Athlete {md(created.name)} created.")
                 st.rerun()
 
 with session_col:
@@ -167,7 +168,7 @@ if run and ready and not busy:
 
 def _show(job: jobs.AnalysisJob) -> None:
     for item in job.files:
-        line = jobs.summary_line(item)
+        line = md(jobs.summary_line(item))  # file names and messages: plain text
         if item.status == "running":
             st.progress(jobs.fraction(item), text=line)
             _followed(item)
@@ -234,7 +235,7 @@ if job is not None:
         openable = [f for f in job.files
                     if f.status == "done" and f.clip_id is not None and f.people]
         for item in openable:
-            if st.button(f"Open {item.name}", key=f"open_{item.clip_id}",
+            if st.button(f"Open {md(item.name)}", key=f"open_{item.clip_id}",
                          icon=":material/play_circle:"):
                 st.session_state[CURRENT_CLIP] = item.clip_id
                 st.switch_page("dashboard/pages/clip_view.py")

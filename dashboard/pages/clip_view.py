@@ -17,6 +17,7 @@ from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
+from dashboard.escape import md
 from dashboard.render import export_annotated_clip
 from dashboard.repetitions_panel import (
     describe,
@@ -68,7 +69,7 @@ if clip_id != st.session_state.get(CURRENT_CLIP):
 clip = store.get_clip(clip_id)
 
 if clip.status == "failed":
-    st.error(f"The analysis of {clip.file_name} failed: {clip.error or 'no reason given'}")
+    st.error(md(f"The analysis of {clip.file_name} failed: {clip.error or 'no reason given'}"))
     st.stop()
 
 data: ClipData = load_clip(clip)
@@ -80,7 +81,7 @@ else:
     facts += ["photo", f"{clip.width}×{clip.height}"]
 facts.append({0: "nobody found", 1: "1 person"}.get(len(clip.tracks),
                                                     f"{len(clip.tracks)} people"))
-st.caption(" · ".join(facts))
+st.caption(md(" · ".join(facts)))
 
 if not clip.tracks:
     st.warning(
@@ -105,7 +106,7 @@ if tracks:
         with user_errors():
             store.set_athlete_track(clip.id, int(chosen_track))
             athlete_track = int(chosen_track)
-            st.toast(f"{session.athlete_name} is now {track_label(athlete_track)}.")
+            st.toast(md(f"{session.athlete_name} is now {track_label(athlete_track)}."))
 available = [n for n in widgets.angle_choices() if any(
     n in t.angles.columns for t in data.tracks.values())] or widgets.angle_choices()
 names = choice_cols[1].multiselect(

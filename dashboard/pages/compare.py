@@ -11,6 +11,7 @@ import streamlit as st
 from analysis import ClipInfo, compare_clips
 from dashboard import charts, widgets
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
+from dashboard.escape import md
 from dashboard.state import display_angles, get_store, user_errors
 
 store = get_store()
@@ -171,4 +172,4 @@ for col, data, track, reps, rep, label in (
     athlete = sessions[data.clip.session_id].athlete_name
     col.image(frame_image(data, frame, track.info.track_id, athlete, tuple(names), False),
               width="stretch", output_format="JPEG")
-    col.caption(f"{label} · frame {frame} · {data.frame_times[frame]:.2f} s")
+    col.caption(f"{md(label)} · frame {frame} · {data.frame_times[frame]:.2f} s")

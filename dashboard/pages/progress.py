@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, widgets
+from dashboard.escape import md
 from dashboard.state import CURRENT_ATHLETE, display_angles, get_store, user_errors
 
 METRICS = {
@@ -41,13 +42,13 @@ table = pd.DataFrame()
 with user_errors():
     table = store.progress(athlete_id, by=by)
 if table.empty:
-    st.info(f"{athletes[athlete_id].name} has no analysed clips yet.")
+    st.info(f"{md(athletes[athlete_id].name)} has no analysed clips yet.")
     st.stop()
 
 title, unit, kind = METRICS[metric]
 rows = table[table["metric"] == metric]
 if rows.empty:
-    st.info(f"No {title.lower()} recorded for {athletes[athlete_id].name} yet.")
+    st.info(f"No {title.lower()} recorded for {md(athletes[athlete_id].name)} yet.")
     st.stop()
 available = list(dict.fromkeys(rows["name"]))
 if kind == "angle":
@@ -71,4 +72,4 @@ pivot = shown.pivot_table(index=["date", "session"], columns="name", values="val
                           aggfunc="mean").reset_index()
 pivot.columns = [label(c) if c not in ("date", "session") else c.capitalize()
                  for c in pivot.columns]
-widgets.show_numbers(pivot)
+widgets.show_numbers(pivot, download="progress.csv")

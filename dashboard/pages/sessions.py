@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import widgets
+from dashboard.escape import md
 from dashboard.state import CURRENT_CLIP, get_store, user_errors
 
 CONFIRM = "sessions_confirm_delete"
@@ -22,7 +23,7 @@ with user_errors():
     if overview.empty:
         st.info("No athletes yet. Create one and analyse a clip on the **Analyse** page.")
     elif table.empty:
-        st.info(f"Nothing matches “{search}”.")
+        st.info(f"Nothing matches “{md(search)}”.")
     else:
         n_athletes = table["Athlete"].nunique()
         n_sessions = table.dropna(subset=["Session"]).drop_duplicates(["Athlete", "Date",
@@ -31,10 +32,9 @@ with user_errors():
         st.caption(" · ".join([widgets.plural(n_athletes, "athlete"),
                                widgets.plural(n_sessions, "session"),
                                widgets.plural(n_clips, "clip")]))
-        st.dataframe(
+        widgets.show_table(
             table,
-            hide_index=True,
-            width="stretch",
+            download="sessions.csv",
             column_config={
                 "Date": st.column_config.DateColumn("Date", format="YYYY-MM-DD"),
                 "Duration (s)": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
@@ -51,7 +51,7 @@ def _confirmation(kind: str, item_id: int, delete) -> None:
     pending = st.session_state.get(CONFIRM)
     if not pending or pending[0] != kind or pending[1] != int(item_id):
         return
-    st.warning(f"Delete {pending[2]} and everything in it? This cannot be undone.")
+    st.warning(f"Delete {md(pending[2])} and everything in it? This cannot be undone.")
     yes, no = st.columns(2)
     if yes.button("Delete for good", type="primary", key=f"confirm_{kind}"):
         with user_errors():
@@ -59,7 +59,7 @@ def _confirmation(kind: str, item_id: int, delete) -> None:
             st.session_state.pop(CONFIRM, None)
             if kind == "clip" and st.session_state.get(CURRENT_CLIP) == int(item_id):
                 st.session_state.pop(CURRENT_CLIP, None)
-            st.toast(f"Deleted {pending[2]}.")
+            st.toast(f"Deleted {md(pending[2])}.")
             st.rerun()
     if no.button("Keep it", key=f"cancel_{kind}"):
         st.session_state.pop(CONFIRM, None)
@@ -148,6 +148,6 @@ if not overview.empty:
                 args=("clip", clip.id, f"the clip {clip.file_name}"),
             )
             if clip.status == "failed" and clip.error:
-                st.error(f"Analysis failed: {clip.error}")
+                st.error(f"Analysis failed: {md(clip.error)}")
             _confirmation("clip", clip.id, store.delete_clip)
 

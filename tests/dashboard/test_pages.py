@@ -23,6 +23,7 @@ from analysis.export import angles_table, csv_bytes, summary_table
 from analysis.pipeline import PipelineSettings
 from analysis.store import Store
 from dashboard import jobs
+from dashboard.escape import shown
 from dashboard.state import get_estimator
 from tests.dashboard.conftest import make_synthetic_clip
 from tests.dashboard.server import PROJECT_ROOT
@@ -123,7 +124,8 @@ def test_while_a_clip_is_analysed_the_page_shows_its_progress_and_who_is_followe
         at.run()
         assert not at.exception, at.exception
         (bar,) = at.get("progress")
-        assert re.fullmatch(r"walk\.mp4: frame \d+ of 230( · about \d+ s left)?", bar.proto.text)
+        assert re.fullmatch(r"walk\.mp4: frame \d+ of 230( · about \d+ s left)?",
+                            shown(bar.proto.text))
         assert any(c.value == "People followed so far" for c in at.caption)
         (chart,) = at.get("plotly_chart")
         figure = json.loads(chart.proto.spec)
