@@ -36,7 +36,14 @@ from pathlib import Path
 from estimator.errors import BadInputError, EstimatorError, ModelWeightsError
 from estimator.output import PoseJsonWriter, model_description
 from estimator.types import SourceInfo
-from estimator.video import MEDIA_SUFFIXES, iter_frames, probe, quiet_native_stderr, sniff
+from estimator.video import (
+    MEDIA_SUFFIXES,
+    in_source_pixels,
+    iter_frames,
+    probe,
+    quiet_native_stderr,
+    sniff,
+)
 
 EXIT_OK, EXIT_SETUP, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -151,8 +158,9 @@ def _frames(estimator, job: Job):
     from estimator.types import FramePoses
 
     if job.info.kind == "image":
-        for frame in iter_frames(job.path):
-            yield FramePoses(frame.index, frame.time, estimator.estimate_image(frame.image))
+        for frame in iter_frames(job.path):  # a large photo is decoded reduced
+            people = in_source_pixels(estimator.estimate_image(frame.image), frame)
+            yield FramePoses(frame.index, frame.time, people)
     else:
         yield from estimator.process(job.path)
 

@@ -74,7 +74,7 @@ from estimator.sides import SideConsistency, SideSettings
 from estimator.smoothing import OneEuroFilter
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
-from estimator.video import Frame, iter_frames, media_kind, probe
+from estimator.video import Frame, in_source_pixels, iter_frames, media_kind, probe
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -418,8 +418,9 @@ class PoseEstimator:
         :meth:`estimate_image`; a clip is tracked with :meth:`track`.
         """
         if media_kind(path) == "image":
-            for frame in iter_frames(path):
-                yield FramePoses(frame.index, frame.time, self.estimate_image(frame.image))
+            for frame in iter_frames(path):  # a large photo is decoded reduced
+                people = in_source_pixels(self.estimate_image(frame.image), frame)
+                yield FramePoses(frame.index, frame.time, people)
             return
         yield from self.track(iter_frames(path))
 
