@@ -17,9 +17,11 @@ import cv2
 import numpy as np
 import pytest
 
+import estimator.photo_size as photo_size
 import estimator.video as video
 from estimator.errors import BadInputError
-from estimator.video import MAX_PHOTO_SIDE, iter_frames, media_kind, probe
+from estimator.photo_size import MAX_PHOTO_SIDE
+from estimator.video import iter_frames, media_kind, probe
 from tests.conftest import PROJECT_ROOT
 from tests.estimator.png_writer import random_rows, write_plain_png, write_png
 from tests.estimator.test_video import jpeg_with_exif_orientation, marked_image, red_corner
@@ -113,8 +115,8 @@ def test_a_zero_size_header_is_corrupt(tmp_path: Path):
 @pytest.fixture
 def small_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Photos over 40 pixels a side are 'large'; PNG strips of 2000 bytes (a few rows)."""
-    monkeypatch.setattr(video, "MAX_DECODED_SIDE", 40)
-    monkeypatch.setattr(video, "PNG_STRIP_BYTES", 2000)
+    monkeypatch.setattr(photo_size, "MAX_DECODED_SIDE", 40)
+    monkeypatch.setattr(photo_size, "PNG_STRIP_BYTES", 2000)
 
 
 PNG_TYPES = {  # name: (colour type, bit depth)
@@ -187,7 +189,7 @@ def test_a_large_jpeg_is_decoded_reduced_by_libjpeg(tmp_path: Path, orientation:
 
 def test_a_large_png_decodes_in_a_fraction_of_its_size(tmp_path: Path, monkeypatch):
     """8000 x 8000 RGB is 192 MB decoded whole; reduced by 8 it is 3 MB, in strips."""
-    monkeypatch.setattr(video, "MAX_DECODED_SIDE", 1000)
+    monkeypatch.setattr(photo_size, "MAX_DECODED_SIDE", 1000)
     path = write_plain_png(tmp_path / "plain.png", 8000, 8000)
     tracemalloc.start()
     try:
@@ -205,8 +207,8 @@ def test_probe_then_frames_decode_a_large_photo_once(tmp_path: Path, small_limit
     rows, _ = random_rows(np.random.default_rng(1), 160, 96, 8, 2)
     path = write_png(tmp_path / "once.png", rows, 160, 8, 2)
     calls = []
-    decode = video._decode_png_strips
-    monkeypatch.setattr(video, "_decode_png_strips",
+    decode = photo_size.decode_png_strips
+    monkeypatch.setattr(video, "decode_png_strips",
                         lambda *a: calls.append(a) or decode(*a))
     probe(path)
     list(iter_frames(path))
@@ -223,7 +225,7 @@ def test_people_in_a_reduced_photo_are_given_in_the_photos_pixels(media_dir: Pat
     golf = media_dir / "images" / "golf.jpg"  # 1313 x 1348
     estimator = PoseEstimator(max_people=1)
     (full,) = list(estimator.process(golf))
-    monkeypatch.setattr(video, "MAX_DECODED_SIDE", 700)  # decoded at half size
+    monkeypatch.setattr(photo_size, "MAX_DECODED_SIDE", 700)  # decoded at half size
     (frame,) = list(iter_frames(golf))
     assert frame.scale[0] == pytest.approx(2.0, abs=0.01)
     (half,) = list(estimator.process(golf))
