@@ -4,6 +4,15 @@ One :class:`TFLiteModel` per model file, loaded once and reused for every call.
 Outputs are looked up by name (``Identity``, ``Identity_1``, ...) and checked
 against the shapes the caller expects, so a model whose outputs come in another
 order fails loudly instead of being decoded wrongly.
+
+The runtime is kept quiet, so that a user sees only the project's own lines on
+stderr: its TensorFlow logging (absl's "All log messages before
+absl::InitializeLog()", oneDNN's notice) is limited to errors by
+``TF_CPP_MIN_LOG_LEVEL=2``, set before the runtime's library loads (a value the
+user set wins), and the "Created TensorFlow Lite XNNPACK delegate" note, which
+TF Lite's own logger writes straight to fd 2 whatever that setting, is kept off
+stderr while an interpreter is created (:func:`estimator.video.quiet_native_stderr`).
+A model that cannot load still raises :class:`ModelWeightsError` with the reason.
 """
 
 from __future__ import annotations
@@ -13,9 +22,13 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
+# Before ai_edge_litert's native library is loaded (it is imported lazily, below).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from estimator.errors import ModelWeightsError
+import numpy as np  # noqa: E402
+
+from estimator.errors import ModelWeightsError  # noqa: E402
+from estimator.video import quiet_native_stderr  # noqa: E402
 
 #: Threads per interpreter. XNNPACK with 2 threads runs the landmark model about
 #: 1.5x faster than with 1 on a 2-core machine; the decoder thread mostly waits
@@ -89,7 +102,8 @@ class TFLiteModel:
         num_threads: int | None = None,
         keep: Sequence[int] | None = None,
     ) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+        with quiet_native_stderr():
+            from ai_edge_litert.interpreter import Interpreter
 
         self.path = Path(path)
         self.num_threads = int(num_threads or DEFAULT_NUM_THREADS)
@@ -97,14 +111,15 @@ class TFLiteModel:
         if keep is not None:
             expected = [expected[i] for i in keep]
         try:
-            if keep is None:
-                self._interpreter = Interpreter(model_path=str(self.path),
-                                                num_threads=self.num_threads)
-            else:
-                content = prune_outputs(self.path.read_bytes(), keep)
-                self._interpreter = Interpreter(model_content=content,
-                                                num_threads=self.num_threads)
-            self._interpreter.allocate_tensors()
+            content = None if keep is None else prune_outputs(self.path.read_bytes(), keep)
+            with quiet_native_stderr():  # the XNNPACK note comes with allocate_tensors
+                if content is None:
+                    self._interpreter = Interpreter(model_path=str(self.path),
+                                                    num_threads=self.num_threads)
+                else:
+                    self._interpreter = Interpreter(model_content=content,
+                                                    num_threads=self.num_threads)
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError, IndexError) as exc:
             raise ModelWeightsError(f"cannot load model {self.path.name}: {exc}") from exc
         (inp,) = self._interpreter.get_input_details()
