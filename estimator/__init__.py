@@ -16,7 +16,7 @@ from estimator.schemas import SCHEMAS, convert_keypoints
 from estimator.sides import SIDE_GROUPS, swap_groups
 from estimator.tracking import Tracker
 from estimator.types import FramePoses, Person, SourceInfo
-from estimator.video import Frame, iter_frames, probe
+from estimator.video import Frame, content_suffix, iter_frames, probe
 
 __all__ = [
     "KEYPOINT_INDEX",
@@ -33,6 +33,7 @@ __all__ = [
     "PoseEstimator",
     "SourceInfo",
     "Tracker",
+    "content_suffix",
     "convert_keypoints",
     "iter_frames",
     "probe",

@@ -513,6 +513,25 @@ def media_kind(path: str | os.PathLike[str]) -> str:
     return _check_file(Path(path))[0]
 
 
+_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WebP": ".webp", "BMP": ".bmp", "AVI": ".avi",
+             "MKV": ".mkv", "WebM": ".webm"}
+
+
+def content_suffix(path: str | os.PathLike[str]) -> str:
+    """The name extension a file's content calls for: ``.jpg``, ``.png``, ``.mp4``, ``.mov``...
+
+    Checks the file as :func:`media_kind` does (and raises :class:`BadInputError`
+    as it does), so a stored copy can be named by what it is, not what it was called.
+    """
+    path = Path(path)
+    _kind, fmt, _ = _check_file(path)
+    if fmt == "MP4/MOV":
+        with open(path, "rb") as f:
+            head = f.read(12)
+        return ".mov" if head[4:12] == b"ftypqt  " else ".mp4"
+    return _SUFFIXES[fmt]
+
+
 def probe(path: str | os.PathLike[str]) -> SourceInfo:
     """What a file is: photo or clip, displayed size, frame rate and count.
 
