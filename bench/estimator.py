@@ -59,7 +59,7 @@ MP_REQUIREMENT = "mediapipe==0.10.21"
 OUT_DIR = ROOT / "bench" / "out"  # git-ignored
 
 # Targets of issue 2.
-TARGET_SPEEDUP = 1.5  # our single-person fps / MediaPipe's fps (issue 8: kept with left/right correction)
+TARGET_SPEEDUP = 1.5  # our single-person fps / MediaPipe's fps (issue 8)
 TARGET_LANDMARK_FRACTION = 0.02  # median distance / box height
 TARGET_BOTH_TRACKED = 0.95  # share of frames with both people, multi-person mode
 TARGET_MULTI_FPS = 25.0
