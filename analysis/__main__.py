@@ -1,4 +1,5 @@
-"""Command line of the analysis layer: analyse files into the store, list, export, compare.
+"""Command line of the analysis layer: analyse files into the store, list, export, compare,
+prune the data folder.
 
     python -m analysis run INPUT... --athlete NAME --session TITLE [--date YYYY-MM-DD]
                            [--height-m H] [--max-people N] [--no-smoothing] [--db URL]
@@ -6,11 +7,14 @@
     python -m analysis export --clip ID --csv OUT.csv [--what angles|keypoints|summary]
     python -m analysis list [--athlete NAME]
     python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
+    python -m analysis prune [--dry-run] [--data DIR] [--keep-recent HOURS]
     python -m analysis upgrade-db [--db URL]
 
 ``--db`` (any SQLAlchemy URL) goes after the command; without it ``$POSTURE_DB_URL`` or
 ``data/posture.db``. A user's mistake (unknown clip, unreadable file, database locked or
 unreachable) prints one line on stderr and exits with status 2, having written nothing.
+Names (files, athletes, sessions, tags) are printed with control characters escaped
+(a newline as ``\\n``, others as ``\\x1b``...), so every record stays on one line.
 """
 
 from __future__ import annotations
@@ -27,6 +31,32 @@ from analysis.repetitions import RepSettings
 
 EXIT_BAD_INPUT = 2
 EXIT_SOME_FAILED = 1
+
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def one_line(value: object) -> str:
+    """``value`` as text on one line: control and other unprintable characters (newline,
+    escape, bidi overrides, undecodable bytes of a file name) written as escapes."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else _ESCAPES.get(c) or repr(c)[1:-1] for c in text)
+
+
+def say(*parts: object, err: bool = False) -> None:
+    """Print one line (its parts joined), escaped by :func:`one_line`."""
+    print(one_line("".join(map(str, parts))), file=sys.stderr if err else sys.stdout)
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
 
 
 def _date(text: str) -> dt.date:
@@ -103,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("clip_b", type=int, metavar="CLIP_B")
     compare.add_argument("--csv", type=Path, metavar="OUT.csv", help="write the comparison")
 
+    prune = commands.add_parser(
+        "prune", parents=[common],
+        help="remove files of the data folder (uploads, previews, exports) no row points to",
+    )
+    prune.add_argument("--dry-run", action="store_true", help="only say what would go")
+    prune.add_argument("--data", type=Path, metavar="DIR",
+                       help="the data folder (default: $POSTURE_DATA_DIR or data/)")
+    prune.add_argument(
+        "--keep-recent", type=_hours, default=24.0, metavar="HOURS",
+        help="keep files younger than this even when no row points to them yet (an upload "
+        "waiting for its analysis); default %(default)g")
+
     commands.add_parser(
         "upgrade-db", parents=[common],
         help="bring the database's schema up to this version (Alembic migrations)",
@@ -135,29 +177,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from analysis.export import angles_table, write_csv
     from analysis.filtering import CleanSettings
-    from analysis.pipeline import PipelineSettings, run_file
+    from analysis.pipeline import PipelineSettings, check_frame_rate, run_file
     from analysis.rep_signals import check_rep_angle
     from estimator import EstimatorError, probe
 
-    # Everything a user can get wrong is checked before anything is written.
+    # Everything a user can get wrong is checked before anything is written (or estimated).
     if args.rep_angle is not None:
         check_rep_angle(args.rep_angle)
-    infos = []
-    for path in args.inputs:
-        try:
-            infos.append(probe(path))
-        except EstimatorError as error:
-            raise AnalysisError(str(error)) from error
-    targets = _csv_targets(args.csv, args.inputs)
-    for target in targets:
-        if target is not None:
-            _check_writable(target)
     settings = PipelineSettings(
         max_people=args.max_people,
         clean=CleanSettings.raw() if args.no_smoothing else CleanSettings(),
         height_m=args.height_m,
         repetitions=RepSettings(angle=args.rep_angle, min_range_deg=args.rep_min_range),
     )
+    infos = []
+    for path in args.inputs:
+        try:
+            info = probe(path)
+        except EstimatorError as error:
+            raise AnalysisError(str(error)) from error
+        check_frame_rate("video" if info.kind == "video" else "photo", info.fps, settings,
+                         str(path))
+        infos.append(info)
+    targets = _csv_targets(args.csv, args.inputs)
+    for target in targets:
+        if target is not None:
+            _check_writable(target)
     store = _open_store(args.db)
     athlete = store.get_or_create_athlete(args.athlete, args.height_m)
     session = store.get_or_create_session(athlete.id, args.session, args.date)
@@ -174,7 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise AnalysisError(str(error)) from error
         total = max(int(info.frame_count), 1)
         with tqdm(
-            total=total, desc=path.name, unit="frame", leave=False, file=sys.stderr,
+            total=total, desc=one_line(path.name), unit="frame", leave=False, file=sys.stderr,
             disable=None,
         ) as bar:
 
@@ -190,15 +235,15 @@ def cmd_run(args: argparse.Namespace) -> int:
             except AnalysisError as error:
                 failures += 1
                 bar.close()
-                print(f"{path}: failed: {error}", file=sys.stderr)
+                say(path, ": failed: ", error, err=True)
                 continue
         clip = store.get_clip(outcome.clip_id)
-        print(_describe_stored(clip, session, outcome.reused))
+        say(_describe_stored(clip, session, outcome.reused))
         if clip.kind == "video" and not outcome.reused:
-            print(f"  {_describe_repetitions(clip, settings.repetitions)}")
+            say("  ", _describe_repetitions(clip, settings.repetitions))
         if target is not None:
             write_csv(angles_table(store, clip.id), target)
-            print(f"  angles CSV: {target}")
+            say("  angles CSV: ", target)
     return EXIT_SOME_FAILED if failures else 0
 
 
@@ -232,7 +277,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     _check_writable(args.csv)
     store = _open_store(args.db)
     path = export_clip(store, args.clip, args.csv, args.what, track_id=args.track)
-    print(f"{args.what} of clip {args.clip} written to {path}")
+    say(f"{args.what} of clip {args.clip} written to ", path)
     return 0
 
 
@@ -240,16 +285,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     store = _open_store(args.db)
     athletes = store.list_athletes(search=args.athlete)
     if not athletes:
-        print("No athletes yet." if not args.athlete else f"No athlete matching {args.athlete!r}.")
+        say("No athletes yet." if not args.athlete else f"No athlete matching {args.athlete!r}.")
         return 0
     for athlete in athletes:
         height = f", {athlete.height_m:.2f} m" if athlete.height_m else ""
-        print(f"athlete {athlete.id}: {athlete.name}{height}")
+        say(f"athlete {athlete.id}: {athlete.name}{height}")
         for session in reversed(store.list_sessions(athlete.id)):
             tags = f"  [{', '.join(session.tags)}]" if session.tags else ""
-            print(f"  session {session.id}: {session.date.isoformat()}  {session.title}{tags}")
+            say(f"  session {session.id}: {session.date.isoformat()}  {session.title}{tags}")
             for clip in store.list_clips(session.id):
-                print(f"    {_describe_clip(clip)}")
+                say(f"    {_describe_clip(clip)}")
     return 0
 
 
@@ -284,7 +329,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if comparison.by == "repetition"
         else "whole clips"
     )
-    print(
+    say(
         f"clip {clip_a.id} ({clip_a.file_name}) -> clip {clip_b.id} ({clip_b.file_name}), "
         f"{span}; differences are B - A, degrees (SI in %)"
     )
@@ -294,8 +339,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(main_angles[shown].to_string(index=False, float_format=lambda v: f"{v:.1f}"))
     if args.csv is not None:
         write_csv(table, args.csv)
-        print(f"comparison written to {args.csv}")
+        say("comparison written to ", args.csv)
     return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from analysis.files import data_dir, format_bytes, prune
+
+    data = args.data or data_dir()
+    if not data.is_dir():
+        raise AnalysisError(f"No data folder at {data}.")
+    store = _open_store(args.db)
+    removal = prune(store, data, dry_run=args.dry_run, keep_recent_s=args.keep_recent * 3600)
+    verb = "would remove" if args.dry_run else "removed"
+    for path in removal.removed:
+        say(f"{verb} ", path)
+    for path, reason in removal.failed:
+        say(f"could not remove {path}: {reason}", err=True)
+    recent = (f"; kept {removal.kept_recent} recent file"
+              f"{'' if removal.kept_recent == 1 else 's'} no row points to yet "
+              f"(younger than {args.keep_recent:g} h)" if removal.kept_recent else "")
+    n = len(removal.removed)
+    say(f"{verb} {n} file{'' if n == 1 else 's'}, {format_bytes(removal.bytes)} "
+        f"{'would be ' if args.dry_run else ''}freed in {data}{recent}")
+    return EXIT_SOME_FAILED if removal.failed else 0
 
 
 def cmd_upgrade_db(args: argparse.Namespace) -> int:
@@ -314,7 +381,7 @@ def cmd_upgrade_db(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "export": cmd_export, "list": cmd_list, "compare": cmd_compare,
-            "upgrade-db": cmd_upgrade_db}
+            "prune": cmd_prune, "upgrade-db": cmd_upgrade_db}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -322,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except AnalysisError as error:
-        print(f"error: {error}", file=sys.stderr)
+        say("error: ", error, err=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -350,35 +350,47 @@ def run_file(
         Set it (from another thread) to stop: the clip is then removed from the store and
         :class:`AnalysisCancelled` is raised.
     copy_to
-        Folder in which to keep a copy of the file (named by its sha256), recorded as the
-        clip's ``stored_path``; by default the clip points at ``path`` itself.
+        Folder in which to keep a copy of the file (named by its sha256 and the extension
+        of its detected type), recorded as the clip's ``stored_path``; by default the clip
+        points at ``path`` itself. Checked writable before any row is written.
     file_name
         The name to show for the file (an upload's original name); default ``path``'s.
+        Error messages (raised, and kept with a failed clip) name the file so, never the
+        path it is kept at.
 
     Raises
     ------
     AnalysisError
-        Unreadable file, estimator failure, bad settings, database trouble (the clip, if
-        already registered, is then marked failed with the reason).
+        Unreadable file, a clip too slow for the low-pass cut-off (refused before anything
+        is written or estimated, see :func:`check_frame_rate`), estimator failure, bad
+        settings, database trouble (the clip, if already registered, is then marked failed
+        with the reason).
     AnalysisCancelled
         ``cancel`` was set.
     """
-    from estimator import EstimatorError, probe
+    from estimator import EstimatorError, content_suffix, probe
 
     settings = settings or PipelineSettings()
     source = Path(path)
+    shown = file_name or str(path)  # messages name the user's file, never a server path
     try:
         info = probe(source)
     except EstimatorError as error:
-        raise AnalysisError(str(error)) from error
+        raise AnalysisError(_user_message(error, source, shown)) from error
     kind = "photo" if info.kind == "image" else "video"
+    # Everything that would refuse the file is checked before a row is written.
+    check_frame_rate(kind, info.fps, settings, shown)
+    if copy_to is not None:
+        from analysis.files import check_writable
+
+        check_writable(Path(copy_to))
     sha256 = file_sha256(source)
 
     athlete_id, session_id, stored_height = _resolve_session(store, athlete, session, date)
     height_m = settings.height_m if settings.height_m is not None else stored_height
     stored_path = source.resolve()
-    if copy_to is not None:
-        stored_path = Path(copy_to).resolve() / f"{sha256}{source.suffix.lower()}"
+    if copy_to is not None:  # named by content: sha256, and the extension of its type
+        stored_path = Path(copy_to).resolve() / f"{sha256}{content_suffix(source)}"
     fps = float(info.fps) if kind == "video" else 0.0
     duration = info.frame_count / fps if fps > 0 else 0.0
     clip, created = store.register_clip(
@@ -424,15 +436,50 @@ def run_file(
         store.delete_clip(clip.id)
         raise
     except EstimatorError as error:
-        store.mark_failed(clip.id, str(error))
-        raise AnalysisError(str(error)) from error
+        message = _user_message(error, source, shown)
+        store.mark_failed(clip.id, message)
+        raise AnalysisError(message) from error
     except AnalysisError as error:
-        store.mark_failed(clip.id, str(error))
+        store.mark_failed(clip.id, _user_message(error, source, shown))
         raise
     except BaseException as error:
-        store.mark_failed(clip.id, f"{type(error).__name__}: {error}")
+        store.mark_failed(clip.id, f"{type(error).__name__}: {_user_message(error, source, shown)}")
         raise
     return FileOutcome(clip.id, reused=False)
+
+
+def check_frame_rate(kind: str, fps: float, settings: PipelineSettings, name: str) -> None:
+    """Refuse, before anything is estimated, a clip whose frame rate the low-pass cannot
+    use (a cut-off at or above half the frame rate, or no frame rate at all).
+
+    The cut-off is the user's setting and is stored with the clip: it is never changed
+    behind their back, so the clip is refused with what to do instead.
+    """
+    clean = settings.clean
+    if kind != "video" or not clean.lowpass:
+        return
+    if not fps > 0:
+        raise AnalysisError(
+            f"{name}: the clip states no frame rate, so its angle curves cannot be smoothed: "
+            "turn the smoothing off")
+    if clean.cutoff_hz >= fps / 2:
+        raise AnalysisError(
+            f"{name}: at {fps:.3g} fps the clip is too slow for the {clean.cutoff_hz:g} Hz "
+            f"smoothing (it needs more than {2 * clean.cutoff_hz:g} fps): lower the cut-off "
+            f"below {fps / 2:.3g} Hz, or turn the smoothing off")
+
+
+def _user_message(error: BaseException, source: Path, shown: str) -> str:
+    """``error``'s message, naming the file as the user knows it (an upload's own name)
+    wherever it named the path the server keeps it at."""
+    reason = getattr(error, "reason", None)
+    if reason is not None and getattr(error, "path", None) == str(source):
+        return f"{shown}: {reason}"
+    text = str(error)
+    for where in sorted({str(source.resolve()), str(source)}, key=len, reverse=True):
+        if where != shown:
+            text = text.replace(where, shown)
+    return text
 
 
 def _keep_copy(source: Path, target: Path) -> None:
@@ -443,7 +490,7 @@ def _keep_copy(source: Path, target: Path) -> None:
         partial.replace(target)
     except OSError as error:
         raise AnalysisError(
-            f"Cannot keep a copy of {source.name} in {target.parent}: {error.strerror or error}"
+            f"Cannot keep a copy of {source.name} on the server: {error.strerror or error}"
         ) from error
 
 

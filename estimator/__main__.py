@@ -58,9 +58,17 @@ class Job:
     info: SourceInfo | None = None
 
 
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def _say(message: str) -> None:
-    """One line on stderr, whatever characters the message holds."""
-    print(message.replace("\n", "\\n").replace("\r", "\\r"), file=sys.stderr, flush=True)
+    """One line on stderr, whatever characters the message holds: control and other
+    unprintable characters (a newline, an escape, undecodable bytes of a file name) are
+    written as escapes (``\\n``, ``\\x1b``...)."""
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else _ESCAPES.get(c) or repr(c)[1:-1]
+                          for c in message)
+    print(message, file=sys.stderr, flush=True)
 
 
 def _positive_int(text: str) -> int:

@@ -127,17 +127,30 @@ def test_cancelling_leaves_nothing(
 
 
 def test_an_analysis_error_marks_the_clip_failed_and_keeps_no_results(
-    store: Store, short_clip: Path, estimator: PoseEstimator
+    store: Store, short_clip: Path, estimator: PoseEstimator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # a 20 Hz low-pass cannot be run on a 30 fps clip (Nyquist is 15 Hz)
+    # a 20 Hz low-pass cannot be run on a 30 fps clip (Nyquist is 15 Hz): refused up
+    # front, before any row is written or any frame estimated (issue 11, finding 5)
     bad = PipelineSettings(clean=CleanSettings(cutoff_hz=20.0))
-    with pytest.raises(AnalysisError) as raised:
+    with pytest.raises(AnalysisError, match="too slow for the 20 Hz smoothing"):
         analyse_file(store, short_clip, "Anna", "Walk", bad, estimator=estimator)
+    assert store.list_athletes() == []
+
+    # an error once the frames are read marks the clip failed, with nothing half-written
+    import analysis.pipeline as pipeline
+
+    def fail(*_args, **_kwargs):
+        raise AnalysisError("the angles could not be computed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "analyse_poses", fail)
+        with pytest.raises(AnalysisError) as raised:
+            analyse_file(store, short_clip, "Anna", "Walk", estimator=estimator)
     [clip] = store.list_clips(athlete="Anna")
     assert (clip.status, clip.error) == ("failed", str(raised.value))
     assert table_counts(store) == {"clips": 1, "tracks": 0, "poses": 0, "metrics": 0}
 
-    # uploading it again with good settings analyses the same clip
+    # uploading it again analyses the same clip
     again = run_file(store, short_clip, "Anna", "Walk", estimator=estimator)
     assert (again.clip_id, again.reused) == (clip.id, False)
     assert store.get_clip(clip.id).status == "done"
