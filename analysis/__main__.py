@@ -204,8 +204,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if target is not None:
             _check_writable(target)
     store = _open_store(args.db)
-    athlete = store.get_or_create_athlete(args.athlete, args.height_m)
-    session = store.get_or_create_session(athlete.id, args.session, args.date)
+    # one transaction: a title the store refuses leaves no new athlete behind
+    athlete, session = store.get_or_create_athlete_session(
+        args.athlete, args.session, args.date, height_m=args.height_m)
 
     estimator = None
     failures = 0

@@ -264,20 +264,21 @@ def analyse_poses(
 def _resolve_session(
     store: Store, athlete: int | str, session: int | str, date: dt.date | None
 ) -> tuple[int, int, float | None]:
-    """(athlete id, session id, athlete's height) — a name or title is created when missing."""
+    """(athlete id, session id, athlete's height) — a name or title is created when missing
+    (both in one transaction: a refused title leaves no new athlete)."""
+    if isinstance(session, str):
+        athlete_info, session_info = store.get_or_create_athlete_session(athlete, session, date)
+        return athlete_info.id, session_info.id, athlete_info.height_m
     if isinstance(athlete, str):
         athlete_info = store.get_or_create_athlete(athlete)
     else:
         athlete_info = store.get_athlete(athlete)
-    if isinstance(session, str):
-        session_info = store.get_or_create_session(athlete_info.id, session, date)
-    else:
-        session_info = store.get_session(session)
-        if session_info.athlete_id != athlete_info.id:
-            raise AnalysisError(
-                f"Session {session_info.id} belongs to {session_info.athlete_name}, "
-                f"not to {athlete_info.name}."
-            )
+    session_info = store.get_session(session)
+    if session_info.athlete_id != athlete_info.id:
+        raise AnalysisError(
+            f"Session {session_info.id} belongs to {session_info.athlete_name}, "
+            f"not to {athlete_info.name}."
+        )
     return athlete_info.id, session_info.id, athlete_info.height_m
 
 
@@ -413,6 +414,7 @@ def run_file(
         if copy_to is not None and not stored_path.exists():
             _keep_copy(source, stored_path)
         store.set_clip_status(clip.id, "running")
+        on_frame = _with_heartbeat(on_frame, store.heartbeat(clip.id))  # the run's lease
         collector = _estimate(source, settings, estimator, info.frame_count, progress,
                               on_frame, cancel)
         if cancel is not None and cancel.is_set():
@@ -504,6 +506,19 @@ def _recorded_settings(
         recorded["estimator"]["max_people"] = int(max_people)
     recorded["height_m"] = height_m
     return recorded
+
+
+def _with_heartbeat(
+    on_frame: Callable[[FramePoses], Any] | None, beat: Callable[[], None]
+) -> Callable[[FramePoses], Any]:
+    """``on_frame`` that first renews the clip's lease (``beat``, see
+    :meth:`Store.heartbeat`: at most every 10 s), so other programs see the run is alive."""
+
+    def frame_seen(frame_poses: FramePoses) -> Any:
+        beat()
+        return None if on_frame is None else on_frame(frame_poses)
+
+    return frame_seen
 
 
 def _estimate(

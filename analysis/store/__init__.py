@@ -30,16 +30,22 @@ repetitions) and all times at full precision. Tables read back in one query.
 
 The package, by concern: :mod:`~analysis.store.engine` (which database, connection
 settings, one-line errors), :mod:`~analysis.store.models` (the tables),
+:mod:`~analysis.store.schema` (versions and migrations),
 :mod:`~analysis.store.encoding` (pose and metric tables as Parquet chunks),
+:mod:`~analysis.store.values` (values every database takes),
 :mod:`~analysis.store.records` (the dataclasses handed out), then one module per kind of
 record: :mod:`~analysis.store.athletes`, :mod:`~analysis.store.sessions`,
-:mod:`~analysis.store.clips`, :mod:`~analysis.store.results` (writing a clip's tracks),
+:mod:`~analysis.store.clips`, :mod:`~analysis.store.runs` (the run that holds a clip),
+:mod:`~analysis.store.results` (writing a clip's tracks),
 :mod:`~analysis.store.reading` (reading them back), :mod:`~analysis.store.overview`
 (across clips and sessions) and :mod:`~analysis.store.corrections`.
 """
 
 from __future__ import annotations
 
+import contextlib
+
+from analysis.errors import AnalysisError
 from analysis.store.athletes import AthleteRecords, name_key
 from analysis.store.corrections import CorrectionInfo, CorrectionRecords
 from analysis.store.encoding import (
@@ -70,13 +76,18 @@ from analysis.store.records import (
     side_mask,
 )
 from analysis.store.results import ResultRecords
+from analysis.store.runs import INTERRUPTED, ClipBusy, RunLeases
 from analysis.store.sessions import SessionRecords
 
 
 class Store(
-    AthleteRecords, SessionRecords, ResultRecords, TableReading, Overviews, CorrectionRecords
+    AthleteRecords, SessionRecords, ResultRecords, RunLeases, TableReading, Overviews,
+    CorrectionRecords,
 ):
     """Athletes, sessions, clips and analysed tracks in one SQL database.
+
+    Opening it brings an older schema up to date (:mod:`analysis.store.schema`) and marks
+    failed the clips whose run died (:meth:`recover_interrupted`).
 
     Parameters
     ----------
@@ -84,7 +95,23 @@ class Store(
         Any SQLAlchemy URL. Default: ``$POSTURE_DB_URL`` or SQLite at ``data/posture.db``.
     timeout_s
         How long SQLite waits for another process's write lock before giving up.
+    upgrade
+        Whether a database with an older schema is upgraded on open; refused with one
+        line when False. Default: yes, unless ``$POSTURE_DB_AUTO_UPGRADE`` is ``0``.
     """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        upgrade: bool | None = None,
+    ) -> None:
+        super().__init__(url, timeout_s=timeout_s, upgrade=upgrade)
+        # Best effort: a database busy right now is recovered at the next open, and a
+        # second run of the same file takes a dead run's clip over anyway.
+        with contextlib.suppress(AnalysisError):
+            self.recover_interrupted()
 
 
 __all__ = [
@@ -92,6 +119,7 @@ __all__ = [
     "DB_URL_ENV",
     "DEFAULT_DB_PATH",
     "DEFAULT_TIMEOUT_S",
+    "INTERRUPTED",
     "FLOAT_MANTISSA_BITS",
     "KEEP_FLOAT64",
     "PER_FRAME_KINDS",
@@ -103,6 +131,7 @@ __all__ = [
     "WORLD_COLUMNS",
     "WORLD_QUANTUM_M",
     "AthleteInfo",
+    "ClipBusy",
     "ClipInfo",
     "CorrectionInfo",
     "SessionInfo",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 
 import numpy as np
@@ -16,15 +14,17 @@ from analysis.store.base import StoreBase
 from analysis.store.engine import _guarded
 from analysis.store.models import Athlete, TrainingSession
 from analysis.store.records import AthleteInfo
+from analysis.store.values import lookup_int, plain_text
 
 
 def name_key(name: str) -> str:
-    """Identity of a typed name: Unicode-normalised, casefolded, whitespace collapsed."""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", name)).strip().casefold()
+    """Identity of a typed name: Unicode-normalised, casefolded, whitespace collapsed,
+    control characters dropped (:func:`~analysis.store.values.plain_text`)."""
+    return plain_text(name).casefold()
 
 
 def _clean_name(name: str, what: str) -> str:
-    cleaned = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(name))).strip()
+    cleaned = plain_text(name)
     if not cleaned:
         raise AnalysisError(f"The {what} needs a name.")
     if len(cleaned) > 200:
@@ -35,7 +35,7 @@ def _clean_name(name: str, what: str) -> str:
 def _clean_tags(tags: Iterable[str]) -> list[str]:
     seen: dict[str, str] = {}
     for tag in tags:
-        cleaned = re.sub(r"\s+", " ", str(tag)).strip()
+        cleaned = plain_text(tag)
         if cleaned and name_key(cleaned) not in seen:
             seen[name_key(cleaned)] = cleaned
     return list(seen.values())
@@ -59,11 +59,26 @@ def athlete_info(athlete: Athlete, n_sessions: int = 0) -> AthleteInfo:
 
 def athlete_row(session: Session, athlete: int | str) -> Athlete:
     if isinstance(athlete, int | np.integer):
-        row = session.get(Athlete, int(athlete))
+        row = session.get(Athlete, lookup_int(athlete))
     else:
         row = session.scalar(select(Athlete).where(Athlete.name_key == name_key(athlete)))
     if row is None:
         raise AnalysisError(f"No athlete {athlete!r} in the database.")
+    return row
+
+
+def find_or_add_athlete(session: Session, cleaned: str, height: float | None) -> Athlete:
+    """The athlete named ``cleaned`` (already checked), added when missing; a ``height``
+    (already checked) updates theirs. Inside the caller's transaction."""
+    row = session.scalar(
+        select(Athlete).where(Athlete.name_key == name_key(cleaned)).with_for_update()
+    )
+    if row is None:
+        row = Athlete(name=cleaned, name_key=name_key(cleaned), height_m=height)
+        session.add(row)
+    elif height is not None:
+        row.height_m = height
+    session.flush()
     return row
 
 
@@ -110,16 +125,7 @@ class AthleteRecords(StoreBase):
         for _attempt in range(2):
             try:
                 with self._writing() as session:
-                    row = session.scalar(
-                        select(Athlete).where(Athlete.name_key == name_key(cleaned))
-                    )
-                    if row is None:
-                        row = Athlete(name=cleaned, name_key=name_key(cleaned), height_m=height)
-                        session.add(row)
-                    elif height is not None:
-                        row.height_m = height
-                    session.flush()
-                    return athlete_info(row)
+                    return athlete_info(find_or_add_athlete(session, cleaned, height))
             except sa_exc.IntegrityError:
                 continue  # created by another process meanwhile: read it on the second pass
         return self.get_athlete(cleaned)

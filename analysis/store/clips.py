@@ -1,10 +1,9 @@
 """Clips: a photo or video file within a session, identified by its sha256, with its
-status (pending, running, done, failed)."""
+status (pending, running, done, failed) and the run that holds it (:mod:`.runs`)."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,11 +14,15 @@ from sqlalchemy.orm import Session
 from analysis.errors import AnalysisError
 from analysis.store.athletes import athlete_row
 from analysis.store.base import StoreBase
-from analysis.store.encoding import _json_safe
 from analysis.store.engine import _guarded
 from analysis.store.models import Clip, Track, TrainingSession, utcnow
 from analysis.store.records import ClipInfo, TrackInfo
+from analysis.store.runs import RunOwner, busy_error, claim, is_live
 from analysis.store.sessions import session_row
+from analysis.store.values import display_name, json_ready, lookup_int
+
+FILE_NAME_MAX = 500  # clips.file_name is VARCHAR(500)
+ERROR_MAX = 2000
 
 
 def track_info(track: Track) -> TrackInfo:
@@ -59,7 +62,7 @@ def clip_info(clip: Clip, athlete_id: int, tracks: Sequence[Track] = ()) -> Clip
 
 
 def clip_row(session: Session, clip_id: int) -> Clip:
-    row = session.get(Clip, int(clip_id))
+    row = session.get(Clip, lookup_int(clip_id))
     if row is None:
         raise AnalysisError(f"No clip {clip_id} in the database.")
     return row
@@ -91,7 +94,7 @@ class ClipRecords(StoreBase):
                 .order_by(TrainingSession.date, Clip.id)
             )
             if session_id is not None:
-                query = query.where(Clip.session_id == int(session_id))
+                query = query.where(Clip.session_id == lookup_int(session_id))
             if athlete is not None:
                 query = query.where(
                     TrainingSession.athlete_id == athlete_row(session, athlete).id
@@ -114,7 +117,8 @@ class ClipRecords(StoreBase):
         """The clip of a session with these bytes (sha256 hex digest), or None."""
         with self._reading() as session:
             row = session.scalar(
-                select(Clip).where(Clip.session_id == int(session_id), Clip.sha256 == sha256)
+                select(Clip).where(Clip.session_id == lookup_int(session_id),
+                                   Clip.sha256 == sha256)
             )
             return None if row is None else clip_info(row, row.session.athlete_id, row.tracks)
 
@@ -134,15 +138,20 @@ class ClipRecords(StoreBase):
         duration_s: float,
         settings: dict[str, Any],
     ) -> tuple[ClipInfo, bool]:
-        """Add a clip to a session (status ``pending``), or find it when its bytes are there.
+        """Add a clip to a session (status ``pending``, held by this process's run), or find
+        it when its bytes are there.
 
         Returns ``(clip, created)``. A clip of the session with the same sha256 that was
         analysed (status ``done``) is returned as it is, ``created`` False: the same file is
-        never analysed twice. One that failed, or whose analysis never finished (a process
-        that died), is reset to ``pending`` with the new settings, ``created`` True.
+        never analysed twice. One that failed, or whose run died (:mod:`.runs`), is reset
+        to ``pending`` with the new settings and held by this run, ``created`` True. One
+        held by a live run raises :class:`~analysis.store.runs.ClipBusy` (one line).
+
+        ``file_name`` is the name shown (control characters made spaces, shortened in the
+        middle past 500 characters); NaN and infinities in ``settings`` are kept as null.
         """
         values = dict(
-            file_name=file_name,
+            file_name=display_name(file_name, FILE_NAME_MAX),
             stored_path=stored_path,
             kind=kind,
             fps=float(fps),
@@ -150,51 +159,61 @@ class ClipRecords(StoreBase):
             height=int(height),
             frame_count=int(frame_count),
             duration_s=float(duration_s),
-            settings=json.loads(json.dumps(settings, default=_json_safe)),
+            settings=json_ready(settings),
         )
         for _attempt in range(2):
             try:
                 with self._writing() as session:
                     owner = session_row(session, session_id)
                     row = session.scalar(
-                        select(Clip).where(Clip.session_id == owner.id, Clip.sha256 == sha256)
+                        select(Clip)
+                        .where(Clip.session_id == owner.id, Clip.sha256 == sha256)
+                        .with_for_update()  # PostgreSQL: one run takes a dead one over
                     )
-                    created = row is None or row.status != "done"
+                    here, now = RunOwner.current(), utcnow()
+                    if row is not None and row.status == "done":
+                        return clip_info(row, owner.athlete_id, row.tracks), False
+                    if row is not None and is_live(row, here, now):
+                        raise busy_error(row)
                     if row is None:
                         row = Clip(session_id=owner.id, sha256=sha256, status="pending", **values)
                         session.add(row)
-                    elif created:
+                    else:
                         for key, value in values.items():
                             setattr(row, key, value)
                         row.status, row.error, row.finished_at = "pending", None, None
+                    claim(row, here, now)
                     session.flush()
-                    return clip_info(row, owner.athlete_id, row.tracks), created
+                    return clip_info(row, owner.athlete_id, row.tracks), True
             except sa_exc.IntegrityError:
                 continue  # the same bytes registered by another process meanwhile
         raise AnalysisError("Could not register the clip; try again.")
 
     @_guarded
     def set_clip_status(self, clip_id: int, status: str, error: str | None = None) -> None:
-        """Mark a clip pending, running, done or failed (with the reason) on its own."""
-        finished = utcnow() if status in ("done", "failed") else None
+        """Mark a clip pending, running (its heartbeat now), done or failed (with the
+        reason) on its own."""
+        now = utcnow()
+        values: dict[str, Any] = {
+            "status": status, "error": error,
+            "finished_at": now if status in ("done", "failed") else None,
+        }
+        if status == "running":
+            values["heartbeat_at"] = now
         with self._writing() as session:
-            session.execute(
-                update(Clip)
-                .where(Clip.id == int(clip_id))
-                .values(status=status, error=error, finished_at=finished)
-            )
+            session.execute(update(Clip).where(Clip.id == lookup_int(clip_id)).values(**values))
 
     def mark_failed(self, clip_id: int, reason: str) -> None:
         """Record why a clip failed; never raises (the original error matters more)."""
         with contextlib.suppress(AnalysisError):
-            self.set_clip_status(clip_id, "failed", reason[:2000])
+            self.set_clip_status(clip_id, "failed", display_name(reason, ERROR_MAX))
 
     @_guarded
     def delete_clip(self, clip_id: int) -> None:
         """Delete a clip with its tracks, poses and metrics."""
         with self._writing() as session:
             clip_row(session, clip_id)
-            session.execute(delete(Clip).where(Clip.id == int(clip_id)))
+            session.execute(delete(Clip).where(Clip.id == lookup_int(clip_id)))
 
     @_guarded
     def set_athlete_track(self, clip_id: int, track_id: int) -> None:
@@ -202,7 +221,8 @@ class ClipRecords(StoreBase):
         with self._writing() as session:
             clip_row(session, clip_id)
             known = session.scalar(
-                select(Track.id).where(Track.clip_id == int(clip_id), Track.track_id == track_id)
+                select(Track.id).where(Track.clip_id == lookup_int(clip_id),
+                                       Track.track_id == lookup_int(track_id))
             )
             if known is None:
                 raise AnalysisError(f"Clip {clip_id} has no person with track id {track_id}.")

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -35,6 +33,7 @@ from analysis.store.models import Clip, Correction, Track, utcnow
 from analysis.store.reading import pose_table
 from analysis.store.records import SIDE_BITS, side_groups, side_mask
 from analysis.store.results import replace_metrics
+from analysis.store.values import lookup_int, plain_text
 
 SWAP_SIDES = "swap_sides"
 CREATED_BY_MAX = 200
@@ -133,7 +132,7 @@ def _clean_groups(groups: Iterable[str] | str) -> int:
 
 
 def _clean_author(created_by: str | None) -> str:
-    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(created_by or ""))).strip()
+    text = plain_text(created_by or "")
     if len(text) > CREATED_BY_MAX:
         raise AnalysisError(f"The name of who corrects is longer than {CREATED_BY_MAX} characters.")
     return text
@@ -142,7 +141,8 @@ def _clean_author(created_by: str | None) -> str:
 def track_row(session: Session, clip_id: int, track_id: int) -> Track | None:
     """The stored track of person ``track_id`` in the clip, or None."""
     return session.scalar(
-        select(Track).where(Track.clip_id == int(clip_id), Track.track_id == int(track_id))
+        select(Track).where(Track.clip_id == lookup_int(clip_id),
+                            Track.track_id == lookup_int(track_id))
     )
 
 
@@ -186,7 +186,7 @@ def add_swap(
 
 
 def correction_row(session: Session, correction_id: int) -> Correction:
-    row = session.get(Correction, int(correction_id))
+    row = session.get(Correction, lookup_int(correction_id), with_for_update=True)
     if row is None:
         raise AnalysisError(f"No correction {correction_id} in the database.")
     return row
@@ -197,9 +197,9 @@ def query_corrections(
 ) -> list[CorrectionInfo]:
     """A clip's corrections (of one person), oldest first; only those not undone with
     ``active_only``."""
-    query = select(Correction).where(Correction.clip_id == int(clip_id))
+    query = select(Correction).where(Correction.clip_id == lookup_int(clip_id))
     if track_id is not None:
-        query = query.where(Correction.track_id == int(track_id))
+        query = query.where(Correction.track_id == lookup_int(track_id))
     if active_only:
         query = query.where(Correction.undone_at.is_(None))
     query = query.order_by(Correction.created_at, Correction.id)

@@ -35,13 +35,14 @@ from analysis.store.encoding import (
 from analysis.store.engine import _guarded
 from analysis.store.models import MetricChunk, PoseChunk, Track
 from analysis.store.records import TrackPoses
+from analysis.store.values import lookup_int
 
 
 def track_filter(session: Session, clip_id: int, track_id: int | None) -> list[Any]:
     clip_row(session, clip_id)
-    conditions = [Track.clip_id == int(clip_id)]
+    conditions = [Track.clip_id == lookup_int(clip_id)]
     if track_id is not None:
-        conditions.append(Track.track_id == int(track_id))
+        conditions.append(Track.track_id == lookup_int(track_id))
     return conditions
 
 
@@ -253,7 +254,7 @@ class TableReading(StoreBase):
         with self._reading() as session:
             extra = session.scalar(
                 select(Track.extra).where(
-                    Track.clip_id == int(clip_id), Track.track_id == int(track_id)
+                    Track.clip_id == lookup_int(clip_id), Track.track_id == lookup_int(track_id)
                 )
             )
         return dict(extra or {})

@@ -3,7 +3,6 @@ transaction (:meth:`ResultRecords.write_clip_results`), and one track's metrics 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,7 +20,6 @@ from analysis.store.encoding import (
     _flatten_analysis,
     _frame_bounds,
     _frame_to_parquet,
-    _json_safe,
     _poses_to_parquet,
     _positions,
     poses_from_frame,
@@ -30,6 +28,7 @@ from analysis.store.engine import _database_error, _guarded
 from analysis.store.models import Clip, MetricChunk, PoseChunk, Track, utcnow
 from analysis.store.reading import pose_table
 from analysis.store.records import ClipInfo, TrackPoses, TrackResult
+from analysis.store.values import json_ready, lookup_int
 
 
 def add_track(session: Session, clip_id: int, result: TrackResult) -> Track:
@@ -73,7 +72,7 @@ def analysis_fields(track: Track, analysis: Any) -> dict[str, pd.DataFrame]:
         track.rep_signal = signal if isinstance(signal, str) else None
         scale = extra.get("scale_m_per_px")
         track.scale_m_per_px = float(scale) if scale is not None else None
-    track.extra = json.loads(json.dumps(extra, default=_json_safe))
+    track.extra = json_ready(extra)
     return tables
 
 def metric_chunks(
@@ -141,7 +140,7 @@ def replace_metrics(session: Session, clip: Clip, track: Track,
 def stored_track(session: Session, clip_id: int, track_id: int) -> tuple[Clip, Track]:
     clip = clip_row(session, clip_id)
     track = session.scalar(
-        select(Track).where(Track.clip_id == clip.id, Track.track_id == int(track_id))
+        select(Track).where(Track.clip_id == clip.id, Track.track_id == lookup_int(track_id))
     )
     if track is None:
         raise AnalysisError(f"Clip {clip_id} has no person with track id {track_id}.")

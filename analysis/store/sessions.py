@@ -6,16 +6,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from analysis.errors import AnalysisError
-from analysis.store.athletes import _clean_name, _clean_tags, athlete_row, name_key
+from analysis.store.athletes import (
+    _check_height,
+    _clean_name,
+    _clean_tags,
+    athlete_info,
+    athlete_row,
+    find_or_add_athlete,
+    name_key,
+)
 from analysis.store.base import StoreBase
 from analysis.store.engine import _guarded
 from analysis.store.models import Athlete, Clip, TrainingSession
-from analysis.store.records import SessionInfo
+from analysis.store.records import AthleteInfo, SessionInfo
+from analysis.store.values import lookup_int
 
 
 def session_info(row: TrainingSession, athlete_name: str, n_clips: int = 0) -> SessionInfo:
@@ -32,9 +42,30 @@ def session_info(row: TrainingSession, athlete_name: str, n_clips: int = 0) -> S
 
 
 def session_row(session: Session, session_id: int) -> TrainingSession:
-    row = session.get(TrainingSession, int(session_id))
+    row = session.get(TrainingSession, lookup_int(session_id))
     if row is None:
         raise AnalysisError(f"No session {session_id} in the database.")
+    return row
+
+
+def find_or_add_session(
+    session: Session, owner: Athlete, title: str, day: dt.date, tags: Iterable[str]
+) -> TrainingSession:
+    """``owner``'s session titled ``title`` (already checked) on ``day``, added when
+    missing; ``tags`` are added to it. Inside the caller's transaction."""
+    row = session.scalar(
+        select(TrainingSession)
+        .where(TrainingSession.athlete_id == owner.id, TrainingSession.date == day,
+               TrainingSession.title == title)
+        .with_for_update()  # PostgreSQL: two programs adding tags both keep theirs
+    )
+    if row is None:
+        row = TrainingSession(athlete_id=owner.id, date=day, title=title,
+                              tags=_clean_tags(tags))
+        session.add(row)
+    elif tags:
+        row.tags = _clean_tags([*row.tags, *tags])
+    session.flush()
     return row
 
 
@@ -87,21 +118,43 @@ class SessionRecords(StoreBase):
             try:
                 with self._writing() as session:
                     owner = athlete_row(session, athlete)
-                    row = session.scalar(
-                        select(TrainingSession).where(
-                            TrainingSession.athlete_id == owner.id,
-                            TrainingSession.date == day,
-                            TrainingSession.title == cleaned,
-                        )
-                    )
-                    if row is None:
-                        row = self._add_session(session, owner, cleaned, day, tags)
-                    elif tags:
-                        row.tags = _clean_tags([*row.tags, *tags])
-                    session.flush()
+                    row = find_or_add_session(session, owner, cleaned, day, tags)
                     return session_info(row, owner.name)
             except sa_exc.IntegrityError:
                 continue
+        raise AnalysisError(f"Could not create the session {cleaned!r}; try again.")
+
+    @_guarded
+    def get_or_create_athlete_session(
+        self,
+        athlete: int | str,
+        title: str,
+        date: dt.date | None = None,
+        tags: Iterable[str] = (),
+        *,
+        height_m: float | None = None,
+    ) -> tuple[AthleteInfo, SessionInfo]:
+        """The athlete (an id, or a name: created when missing) and their session with
+        this title on this date (today), created when missing, in ONE transaction: the
+        name, title and height are checked before anything is written, so a refused
+        title leaves no new athlete behind. A given height updates the athlete's."""
+        cleaned = _clean_name(title, "session")
+        height = _check_height(height_m)
+        name = None if isinstance(athlete, int | np.integer) else _clean_name(athlete, "athlete")
+        day = date or dt.date.today()
+        for _attempt in range(2):
+            try:
+                with self._writing() as session:
+                    if name is None:
+                        owner = athlete_row(session, athlete)
+                        if height is not None:
+                            owner.height_m = height
+                    else:
+                        owner = find_or_add_athlete(session, name, height)
+                    row = find_or_add_session(session, owner, cleaned, day, tags)
+                    return athlete_info(owner), session_info(row, owner.name)
+            except sa_exc.IntegrityError:
+                continue  # the athlete or session made by another program meanwhile
         raise AnalysisError(f"Could not create the session {cleaned!r}; try again.")
 
     @_guarded
