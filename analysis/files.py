@@ -103,20 +103,30 @@ def _key(path: str | os.PathLike[str]) -> str:
     return os.path.realpath(path)
 
 
-@contextlib.contextmanager
-def hold(path: str | os.PathLike[str]) -> Iterator[None]:
-    """Keep ``path`` from being deleted by this process while the block runs (an upload
-    waiting for, or in, its analysis)."""
+def acquire(path: str | os.PathLike[str]) -> None:
+    """Keep ``path`` from being deleted by this process (an upload waiting for, or in,
+    its analysis) until :func:`let_go` is called for it as many times."""
+    with _held_lock:
+        _held[_key(path)] += 1
+
+
+def let_go(path: str | os.PathLike[str]) -> None:
+    """Undo one :func:`acquire` of ``path``."""
     key = _key(path)
     with _held_lock:
-        _held[key] += 1
+        _held[key] -= 1
+        if _held[key] <= 0:
+            del _held[key]
+
+
+@contextlib.contextmanager
+def hold(path: str | os.PathLike[str]) -> Iterator[None]:
+    """:func:`acquire` ``path`` while the block runs."""
+    acquire(path)
     try:
         yield
     finally:
-        with _held_lock:
-            _held[key] -= 1
-            if _held[key] <= 0:
-                del _held[key]
+        let_go(path)
 
 
 def _is_held(path: Path) -> bool:

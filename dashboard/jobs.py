@@ -15,15 +15,21 @@ of the server, so the analyses themselves take turns (:data:`ESTIMATOR_LOCK`).
 After each clip is stored, its preview for the frame slider
 (:mod:`dashboard.frames`) is built by a separate single worker at a lower CPU
 priority, so results appear as soon as the analysis is done.
+
+Uploads reach the data folder through :func:`save_upload` (streamed, named by content,
+rejected at once: :func:`analysis.files.save_upload`). A batch holds its uploads
+(:func:`analysis.files.acquire`) so that a deletion elsewhere in the app cannot take a
+file from under it, and an upload whose analysis did not keep it (failed, cancelled) is
+deleted when it ends, unless a clip still points to it. Messages name the user's file,
+never where the server keeps it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import datetime as dt
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from analysis import AnalysisCancelled, AnalysisError, PipelineSettings, Store, run_file
+from analysis import files as datafiles
 from dashboard.frames import build_preview, load_preview
 from dashboard.state import one_line, timed
 
@@ -62,33 +69,52 @@ _PREVIEW_LOCK = threading.Lock()
 
 
 def save_upload(data: IO[bytes], name: str, folder: Path) -> tuple[Path, str]:
-    """Copy an upload to ``folder/<sha256><suffix>`` in 1 MiB blocks; (path, sha256).
+    """Stream an upload to ``folder/<sha256><extension of its type>``; (path, sha256).
 
-    The name only gives the suffix (kept for people browsing the folder); the
-    content decides the type later. The same bytes uploaded twice are one file.
+    Read in 1 MiB blocks while hashed (never whole); the content decides the extension
+    and the same bytes uploaded twice are one file. Content that is not a supported
+    photo or clip (empty, truncated, too large...) is deleted at once and raises
+    :class:`~analysis.AnalysisError` naming ``name``. See :func:`analysis.files.save_upload`.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    suffix = Path(name).suffix.lower()
-    if not re.fullmatch(r"\.[a-z0-9]{1,5}", suffix):
-        suffix = ""
-    digest = hashlib.sha256()
-    partial = folder / f".upload-{threading.get_ident()}-{time.monotonic_ns()}.part"
+    stored = datafiles.save_upload(data, name, folder)
+    return stored.path, stored.sha256
+
+
+def forget_upload(upload: Any) -> None:
+    """Drop Streamlit's own in-memory copy of an upload once it is on disk.
+
+    Streamlit (1.51) receives an upload whole, in memory, and keeps it in its uploaded-
+    file manager for the rest of the browser session; removing it there (and closing
+    the ``UploadedFile``) lets that memory go as soon as the file is saved. Outside a
+    running app (tests) only the file object is closed.
+    """
     try:
-        with open(partial, "wb") as out:
-            data.seek(0)
-            for block in iter(lambda: data.read(1 << 20), b""):
-                digest.update(block)
-                out.write(block)
-        sha = digest.hexdigest()
-        target = folder / f"{sha}{suffix}"
-        if target.exists():
-            partial.unlink()
-        else:
-            partial.replace(target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return target, sha
+        from streamlit.runtime import exists, get_instance
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if exists() and ctx is not None and getattr(upload, "file_id", None):
+            get_instance().uploaded_file_mgr.remove_file(ctx.session_id, upload.file_id)
+    except Exception:  # noqa: BLE001 -- Streamlit's internals moved: the memory stays, no harm
+        log.warning("could not release Streamlit's copy of an upload", exc_info=True)
+    with contextlib.suppress(Exception):
+        upload.close()
+
+
+def save_uploads(uploads: Sequence[Any], folder: Path) -> list[FileRun]:
+    """Each upload streamed to ``folder`` (:func:`save_upload`) and released from
+    Streamlit's memory: a waiting :class:`FileRun` each, or a failed one saying why it
+    was refused (nothing of it kept)."""
+    runs = []
+    for upload in uploads:
+        try:
+            path, _sha = save_upload(upload, upload.name, folder)
+            runs.append(FileRun(name=upload.name, path=path))
+        except AnalysisError as error:
+            runs.append(FileRun.rejected(upload.name, error))
+        finally:
+            forget_upload(upload)
+    return runs
 
 
 def ensure_preview(source: Path, key: str, folder: Path) -> Future:
@@ -162,6 +188,11 @@ class FileRun:
     seconds: float | None = None
     followed: FollowedTimeline = field(default_factory=FollowedTimeline)
 
+    @classmethod
+    def rejected(cls, name: str, error: BaseException) -> FileRun:
+        """A file refused before its analysis (nothing of it was kept)."""
+        return cls(name=name, path=Path(), status="failed", message=one_line(error))
+
     def progress(self, done: int, total: int, eta_s: float | None = None) -> None:
         self.done, self.total, self.eta_s = int(done), int(total), eta_s
 
@@ -191,7 +222,16 @@ class AnalysisJob:
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
     on_clip: Callable[[FileRun], None] | None = None
+    data: Path | None = None  # the data folder (default: analysis.files.data_dir())
     _thread: threading.Thread | None = None
+    _held: dict[int, FileRun] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # From now until each file is done, no deletion in this process takes its upload.
+        for item in self.files:
+            if item.status == "waiting":
+                datafiles.acquire(item.path)
+                self._held[id(item)] = item
 
     def start(self) -> AnalysisJob:
         self._thread = threading.Thread(target=self._run, name="analysis-job", daemon=True)
@@ -216,12 +256,31 @@ class AnalysisJob:
     def _run(self) -> None:
         try:
             for item in self.files:
+                if item.status != "waiting":  # refused when it was uploaded
+                    continue
                 if self.cancel.is_set():
                     item.status, item.message = "cancelled", "Cancelled before it started."
+                    self._let_go(item)
                     continue
-                self._analyse(item)
+                try:
+                    self._analyse(item)
+                finally:
+                    self._let_go(item)
         finally:
+            for item in list(self._held.values()):
+                self._let_go(item)
             self.finished = time.monotonic()
+
+    def _let_go(self, item: FileRun) -> None:
+        """Stop holding a file's upload; delete it if its analysis did not keep it."""
+        if self._held.pop(id(item), None) is None:
+            return
+        datafiles.let_go(item.path)
+        if item.status in ("failed", "cancelled") and self.store is not None:
+            try:
+                datafiles.release_upload(self.store, item.path, self.data)
+            except Exception:  # noqa: BLE001 -- a file left behind is for prune, not a crash
+                log.exception("could not delete the upload of %s", item.name)
 
     def _analyse(self, item: FileRun) -> None:
         item.status = "running"
@@ -239,15 +298,17 @@ class AnalysisJob:
         except AnalysisCancelled:
             item.status, item.message = "cancelled", "Cancelled: nothing was kept."
         except AnalysisError as error:
-            item.status, item.message = "failed", one_line(error)
+            item.status, item.message = "failed", _named(one_line(error), item)
         except Exception as error:  # a bug: logged in full, shown in one line, batch goes on
             log.exception("analysis of %s failed", item.name)
             item.status = "failed"
-            item.message = f"Unexpected error ({type(error).__name__}: {one_line(error)})"
+            item.message = (f"Unexpected error ({type(error).__name__}: "
+                            f"{_named(one_line(error), item)})")
         else:
             item.clip_id, item.kind, item.people = clip.id, clip.kind, len(clip.tracks)
             if clip.status == "failed":
-                item.status, item.message = "failed", clip.error or "Analysis failed."
+                item.status = "failed"
+                item.message = _named(clip.error or "Analysis failed.", item)
             else:
                 item.status = "done"
                 if outcome.reused:
@@ -257,6 +318,15 @@ class AnalysisJob:
         finally:
             item.seconds = time.monotonic() - began
             item.eta_s = None
+
+
+def _named(text: str, item: FileRun) -> str:
+    """``text`` with the server's path of the upload replaced by the user's file name."""
+    if item.path == Path():
+        return text
+    for where in sorted({str(item.path.resolve()), str(item.path)}, key=len, reverse=True):
+        text = text.replace(where, item.name)
+    return text.replace(str(item.path.resolve().parent) + os.sep, "")
 
 
 def summary_line(item: FileRun) -> str:
@@ -283,6 +353,44 @@ def fraction(item: FileRun) -> float:
     if not item.total:
         return 0.0
     return min(1.0, item.done / item.total)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A session to create for a batch, once at least one of its files is accepted."""
+
+    title: str
+    date: dt.date
+    tags: tuple[str, ...] = ()
+
+
+def start_batch(store: Store, estimator: Any, athlete_id: int, session: int | NewSession,
+                settings: PipelineSettings, uploads: Sequence[Any], data: Path,
+                previews: Path | None = None) -> AnalysisJob:
+    """Save a batch of uploads into ``data/uploads`` and start analysing them.
+
+    In this order, so that a refusal leaves nothing behind: the data folder must be
+    writable (else :class:`~analysis.AnalysisError`, nothing written); each upload is
+    streamed to disk and released from Streamlit's memory (:func:`save_uploads`;
+    refused ones are failed runs, not kept); the new session is created only when a
+    file was accepted (a session the store refuses deletes the saved uploads again).
+    """
+    uploads_folder = datafiles.folder(datafiles.UPLOADS, data)
+    datafiles.check_writable(uploads_folder)
+    runs = save_uploads(uploads, uploads_folder)
+    accepted = [r for r in runs if r.status == "waiting"]
+    session_id = session if isinstance(session, int) else 0
+    if isinstance(session, NewSession) and accepted:
+        try:
+            session_id = store.get_or_create_session(athlete_id, session.title, session.date,
+                                                     list(session.tags)).id
+        except BaseException:
+            for item in accepted:
+                datafiles.release_upload(store, item.path, data)
+            raise
+    return AnalysisJob(store=store, estimator=estimator, athlete_id=athlete_id,
+                       session_id=session_id, settings=settings, files=runs,
+                       previews=previews, data=data).start()
 
 
 def make_runs(paths: Sequence[tuple[str, Path]]) -> list[FileRun]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from analysis.files import export_key
 from dashboard.clipdata import ClipData, annotators, people
 from dashboard.frames import fit_to, preview_size
 from dashboard.video_export import H264Writer
@@ -28,12 +29,14 @@ EXPORT_MAX_SIDE = 1280
 
 def export_name(data: ClipData, athlete_track: int | None, angle_names: tuple[str, ...],
                 show_others: bool) -> str:
-    """File name of an annotated export: the clip's name, then a short key of its drawing."""
+    """File name of an annotated export: the clip's name, the key of its clip row (so the
+    file goes when the clip does, :func:`analysis.files.export_key`), then a short key of
+    its drawing."""
     key = f"{data.clip.sha256}:{data.clip.finished_at}:{athlete_track}:{angle_names}:{show_others}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     stem = Path(data.clip.file_name).stem or "clip"
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60]
-    return f"{safe}-annotated-{digest}.mp4"
+    return f"{safe}-annotated-{export_key(data.clip)}-{digest}.mp4"
 
 
 def export_annotated_clip(

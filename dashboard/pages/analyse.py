@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from analysis import CleanSettings, PipelineSettings
+from analysis import files as datafiles
 from dashboard import charts, jobs, widgets
 from dashboard.escape import md
 from dashboard.state import (
@@ -19,13 +20,14 @@ from dashboard.state import (
     get_store,
     previews_dir,
     upload_limit_mb,
-    uploads_dir,
     user_errors,
 )
 from dashboard.widgets import angle_choices, angle_label
 
 JOB = "analyse_job"
 JOB_SEEN = "analyse_job_seen"
+#: A new uploader (key) once its files are saved, so Streamlit keeps none of them.
+UPLOADER_ROUND = "analyse_uploader_round"
 ATHLETE_WIDGET = "analyse_athlete"
 
 store = get_store()
@@ -97,7 +99,7 @@ st.subheader("Photos and clips")
 uploads = st.file_uploader(
     "Photos or clips",
     accept_multiple_files=True,
-    key="analyse_uploads",
+    key=f"analyse_uploads_{st.session_state.get(UPLOADER_ROUND, 0)}",
     label_visibility="collapsed",
 )
 st.caption(
@@ -146,24 +148,21 @@ run = st.button(
 if run and ready and not busy:
     with user_errors():
         settings = _settings()
-        if session_id is None:
-            session = store.get_or_create_session(
-                athlete_id, title, day, widgets.parse_tags(tags)
-            )
-            session_id = session.id
-        saved = []
-        for upload in uploads:
-            path, _sha = jobs.save_upload(upload, upload.name, uploads_dir())
-            saved.append((upload.name, path))
         # Shown only past half a second: while the models load (or finish warming up).
         with st.spinner("Loading the pose models…"):
             estimator = get_estimator(settings.max_people)
-        job = jobs.AnalysisJob(
-            store=store, estimator=estimator, athlete_id=athlete_id, session_id=session_id,
-            settings=settings, files=jobs.make_runs(saved), previews=previews_dir(),
-        ).start()
+        # Uploads streamed to disk, named by content, let go of by Streamlit; nothing
+        # written (session or file) when the data folder cannot be; refused files said.
+        job = jobs.start_batch(
+            store, estimator, athlete_id,
+            session_id if session_id is not None
+            else jobs.NewSession(title, day, tuple(widgets.parse_tags(tags))),
+            settings, uploads, datafiles.data_dir(), previews=previews_dir(),
+        )
         st.session_state[JOB] = job
         st.session_state[JOB_SEEN] = False
+        # A new, empty uploader: Streamlit keeps none of the files just saved (or refused).
+        st.session_state[UPLOADER_ROUND] = st.session_state.get(UPLOADER_ROUND, 0) + 1
 
 
 def _show(job: jobs.AnalysisJob) -> None:

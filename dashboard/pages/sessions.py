@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis import files as datafiles
 from dashboard import widgets
 from dashboard.escape import md
 from dashboard.state import CURRENT_CLIP, get_store, user_errors
@@ -55,16 +56,29 @@ def _confirmation(kind: str, item_id: int, delete) -> None:
     yes, no = st.columns(2)
     if yes.button("Delete for good", type="primary", key=f"confirm_{kind}"):
         with user_errors():
-            delete(int(item_id))
+            removal = delete(int(item_id))
             st.session_state.pop(CONFIRM, None)
             if kind == "clip" and st.session_state.get(CURRENT_CLIP) == int(item_id):
                 st.session_state.pop(CURRENT_CLIP, None)
-            st.toast(f"Deleted {md(pending[2])}.")
+            freed = (f" ({datafiles.format_bytes(removal.bytes)} of files freed)"
+                     if removal.removed else "")
+            st.toast(f"Deleted {md(pending[2])}{freed}.")
             st.rerun()
     if no.button("Keep it", key=f"cancel_{kind}"):
         st.session_state.pop(CONFIRM, None)
         st.rerun()
 
+
+def _with_files(delete):
+    """A delete action that also deletes the rows' files (uploads, previews, exports)."""
+    return lambda item_id: delete(store, item_id, datafiles.data_dir())
+
+
+with user_errors():
+    use = datafiles.usage(datafiles.data_dir())
+    st.caption("Data folder: " + " · ".join(
+        f"{kind} {datafiles.format_bytes(u.bytes)} ({widgets.plural(u.files, 'file')})"
+        for kind, u in use.items()))
 
 if not overview.empty:
     st.subheader("Manage")
@@ -98,7 +112,7 @@ if not overview.empty:
                 "Delete athlete…", key="delete_athlete", on_click=_ask,
                 args=("athlete", athlete.id, f"the athlete {athlete.name}"),
             )
-            _confirmation("athlete", athlete.id, store.delete_athlete)
+            _confirmation("athlete", athlete.id, _with_files(datafiles.delete_athlete))
 
     with session_tab:
         sessions = {s.id: s for s in store.list_sessions()}
@@ -127,7 +141,7 @@ if not overview.empty:
                 "Delete session…", key="delete_session", on_click=_ask,
                 args=("session", chosen.id, f"the session {chosen.title} ({chosen.date})"),
             )
-            _confirmation("session", chosen.id, store.delete_session)
+            _confirmation("session", chosen.id, _with_files(datafiles.delete_session))
 
     with clip_tab:
         clips = {c.id: c for c in store.list_clips()}
@@ -149,5 +163,5 @@ if not overview.empty:
             )
             if clip.status == "failed" and clip.error:
                 st.error(f"Analysis failed: {md(clip.error)}")
-            _confirmation("clip", clip.id, store.delete_clip)
+            _confirmation("clip", clip.id, _with_files(datafiles.delete_clip))
 

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
+from analysis.errors import AnalysisError
 from analysis.pipeline import PipelineSettings
 from analysis.store import Store
 from dashboard import jobs
@@ -20,7 +21,8 @@ from tests.conftest import SHORT_CLIP_FRAMES
 
 
 def test_an_upload_is_saved_under_its_sha256_once(tmp_path: Path):
-    data = b"\x89PNG\r\n\x1a\n" + b"x" * 3_000_000
+    png = cv2.imencode(".png", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
+    data = png + b"x" * 3_000_000  # bytes after the image's end are allowed
     path, sha = jobs.save_upload(io.BytesIO(data), "Squat Clip.PNG", tmp_path)
     assert sha == hashlib.sha256(data).hexdigest()
     assert path == tmp_path / f"{sha}.png" and path.read_bytes() == data
@@ -29,9 +31,16 @@ def test_an_upload_is_saved_under_its_sha256_once(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no partial file left
 
 
-def test_an_odd_file_name_only_loses_its_suffix(tmp_path: Path):
-    path, sha = jobs.save_upload(io.BytesIO(b"data"), "../../etc/passwd;rm -rf", tmp_path)
-    assert path.parent == tmp_path and path.name == sha
+def test_the_extension_comes_from_the_content_not_the_name(tmp_path: Path):
+    jpeg = cv2.imencode(".jpg", np.full((48, 64, 3), 90, np.uint8))[1].tobytes()
+    path, sha = jobs.save_upload(io.BytesIO(jpeg), "../../etc/passwd;rm -rf.png", tmp_path)
+    assert path.parent == tmp_path and path.name == f"{sha}.jpg"
+
+
+def test_an_upload_that_is_not_a_photo_or_clip_is_refused_and_not_kept(tmp_path: Path):
+    with pytest.raises(AnalysisError, match=r"^notes\.mp4: is a text file"):
+        jobs.save_upload(io.BytesIO(b"training notes\n"), "notes.mp4", tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_progress_lines_say_what_a_coach_needs():
@@ -178,3 +187,30 @@ def test_the_same_file_twice_in_a_session_is_analysed_once(
     assert second.status == "done" and second.clip_id == first.clip_id
     assert "Already analysed" in second.message
     assert len(store.list_clips()) == 1
+
+
+def test_an_upload_the_analysis_did_not_keep_is_deleted_and_named_as_the_user_named_it(
+        tmp_path: Path, estimator):
+    from tests.estimator.test_video import write_clip
+
+    store = Store(f"sqlite:///{tmp_path / 'p.db'}")
+    data = tmp_path / "data"
+    field = cv2.imencode(".png", np.full((240, 320, 3), (60, 140, 60), np.uint8))[1].tobytes()
+    photo, _ = jobs.save_upload(io.BytesIO(field), "field.png", data / "uploads")
+    slow = write_clip(tmp_path / "slow.mp4", n_frames=14, fps=7)
+    with open(slow, "rb") as upload:
+        clip, _ = jobs.save_upload(upload, "Slow Motion.MOV", data / "uploads")
+    athlete = store.get_or_create_athlete("Anna Lee")
+    session = store.get_or_create_session(athlete.id, "Batch")
+    job = jobs.AnalysisJob(store=store, estimator=estimator, athlete_id=athlete.id,
+                           session_id=session.id, settings=PipelineSettings(max_people=2),
+                           files=jobs.make_runs([("field.png", photo),
+                                                 ("Slow Motion.MOV", clip)]),
+                           data=data).start()
+    job.wait(600)
+    done, refused = job.files
+    assert done.status == "done" and photo.exists()
+    assert refused.status == "failed" and not clip.exists()
+    assert refused.message.startswith("Slow Motion.MOV: at 7 fps the clip is too slow")
+    assert str(tmp_path) not in refused.message
+    assert sorted(p.name for p in (data / "uploads").iterdir()) == [photo.name]
