@@ -404,3 +404,166 @@ def test_progress_follows_the_athlete_track_across_sessions(store: Store) -> Non
     assert reps["value"].tolist() == [5, 5, 10]
     knee = by_session[(by_session["metric"] == "rom") & (by_session["name"] == "left_knee")]
     assert knee["value"].to_numpy() == pytest.approx([60, 75, 85], abs=3)
+
+
+# ------------------------------------------------------------------ one transaction, up front
+
+
+def test_a_session_title_the_store_refuses_leaves_no_new_athlete(store: Store) -> None:
+    with pytest.raises(AnalysisError, match="session name is longer than 200 characters"):
+        store.get_or_create_athlete_session("New Person", "x" * 201)
+    with pytest.raises(AnalysisError, match="not a height in metres"):
+        store.get_or_create_athlete_session("New Person", "Squats", height_m=17.0)
+    assert store.list_athletes() == []
+    athlete, session = store.get_or_create_athlete_session(
+        "  new   PERSON ", "Squats", dt.date(2024, 5, 1), ["legs"], height_m=1.7)
+    assert (athlete.name, athlete.height_m, session.title, session.tags) == (
+        "new PERSON", 1.7, "Squats", ("legs",))
+    # the same again, by name in another spelling: found, not created twice
+    again = store.get_or_create_athlete_session("New Person", "Squats", dt.date(2024, 5, 1))
+    assert (again[0].id, again[1].id) == (athlete.id, session.id)
+
+
+def test_a_run_with_a_refused_title_leaves_no_new_athlete(store: Store, tmp_path: Path) -> None:
+    import cv2
+
+    from analysis.pipeline import run_file
+
+    photo = tmp_path / "golf.png"
+    cv2.imwrite(str(photo), np.full((120, 160, 3), 128, np.uint8))
+    with pytest.raises(AnalysisError, match="longer than 200 characters"):
+        run_file(store, photo, "Anna Lee", "t" * 201)
+    assert store.list_athletes() == [] and store.overview().empty
+
+
+# ------------------------------------------------------------------ what each database takes
+
+
+def test_text_a_database_would_refuse_is_made_plain_on_every_database(
+    store: Store, session_id: int
+) -> None:
+    nul = store.create_athlete("Zo\x00e\x1b[31m Smith")  # PostgreSQL refuses NUL in text
+    assert nul.name == "Zoe[31m Smith"
+    assert store.get_athlete("ZOE[31M SMITH").id == nul.id
+    tagged = store.create_session(nul.id, "Jumps\x00", tags=["a\x00b", "new\nline"])
+    assert (tagged.title, tagged.tags) == ("Jumps", ("ab", "new line"))
+    long_name = "clip " * 150 + ".mp4"  # 754 characters; the column holds 500
+    clip, _ = store.register_clip(
+        session_id, file_name=long_name, stored_path="/clips/long.mp4", sha256="l" * 64,
+        kind="video", fps=FPS, width=1280, height=720, frame_count=10, duration_s=1 / 3,
+        settings={"cutoff_hz": float("nan"), "limits": [1.0, float("inf")], "n": np.int64(3)},
+    )
+    assert len(clip.file_name) == 500
+    assert clip.file_name.startswith("clip clip") and clip.file_name.endswith(" .mp4")
+    assert "…" in clip.file_name
+    # JSON has no NaN (PostgreSQL's JSON refuses it): null, on every database alike
+    assert store.get_clip(clip.id).settings == {"cutoff_hz": None, "limits": [1.0, None], "n": 3}
+    store.mark_failed(clip.id, "bad\x00 frame\nat 3")
+    assert store.get_clip(clip.id).error == "bad  frame at 3"
+
+
+def test_an_id_too_large_for_the_database_is_simply_not_found(
+    store: Store, session_id: int
+) -> None:
+    huge = 2**40  # beyond PostgreSQL's INTEGER: not an error of the database
+    for call, message in (
+        (lambda: store.get_clip(huge), f"No clip {huge} in the database."),
+        (lambda: store.get_athlete(huge), f"No athlete {huge} in the database."),
+        (lambda: store.get_session(huge), f"No session {huge} in the database."),
+        (lambda: store.undo_correction(huge), f"No correction {huge} in the database."),
+    ):
+        with pytest.raises(AnalysisError, match=message):
+            call()
+    clip = new_clip(store, session_id)
+    store.write_clip_results(clip.id, [analysed(squat_poses(0, 30))])
+    with pytest.raises(AnalysisError, match=f"has no person with track id {huge}"):
+        store.read_angles(clip.id, huge)
+    assert store.list_clips(huge) == []
+
+
+def test_times_are_utc_whatever_the_database_servers_time_zone(db_url: str) -> None:
+    if db_url.startswith("postgresql"):  # a server far from UTC
+        engine = create_engine(db_url)
+        with engine.begin() as connection:
+            name = db_url.rsplit("/", 1)[1]
+            connection.exec_driver_sql(f"ALTER DATABASE \"{name}\" SET timezone TO 'Etc/GMT-14'")
+        engine.dispose()
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with Store(db_url) as store:
+        athlete = store.create_athlete("Anna")
+        session = store.create_session(athlete.id, "Squats")
+        clip = new_clip(store, session.id)
+        store.write_clip_results(clip.id, [analysed(squat_poses(0, 30))])
+        done = store.get_clip(clip.id)
+    after = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for moment in (athlete.created_at, done.created_at, done.finished_at):
+        assert moment.tzinfo is None  # naive UTC, as on every backend
+        assert before - dt.timedelta(seconds=1) <= moment <= after + dt.timedelta(seconds=1)
+
+
+# ------------------------------------------------------------------ many writers
+
+
+TAGS_PER_WRITER = 60
+
+
+def _write_many(url: str, writer: int, n_sessions: int, barrier: multiprocessing.Barrier) -> int:
+    """One program's share: the shared athlete and session (made by whoever comes first),
+    a tag of its own on the shared session, and many sessions of its own, each with an
+    analysed clip."""
+    with Store(url) as store:
+        barrier.wait()
+        athlete, _shared = store.get_or_create_athlete_session(
+            "Shared Athlete", "Shared", dt.date(2024, 6, 1))
+        for i in range(TAGS_PER_WRITER):  # both at once, as fast as they can
+            store.get_or_create_session(athlete.id, "Shared", dt.date(2024, 6, 1),
+                                        [f"writer {writer} #{i}"])
+        for i in range(n_sessions):
+            athlete, _shared = store.get_or_create_athlete_session(
+                "Shared Athlete", "Shared", dt.date(2024, 6, 1))
+            session = store.create_session(athlete.id, f"Writer {writer} #{i}",
+                                           dt.date(2024, 6, 2))
+            clip = new_clip(store, session.id, sha=f"{writer:02d}{i:02d}".ljust(64, "0"),
+                            n_frames=60)
+            store.write_clip_results(clip.id, [analysed(squat_poses(0, 60, seed=i)),
+                                               analysed(squat_poses(1, 30, seed=i))])
+        return n_sessions
+
+
+def test_concurrent_writers_from_two_processes_lose_nothing(db_url: str) -> None:
+    n_sessions = 12
+    Store(db_url).close()  # the schema, made once
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager:
+        barrier = manager.Barrier(2)
+        with context.Pool(2) as pool:
+            jobs = [pool.apply_async(_write_many, (db_url, w, n_sessions, barrier))
+                    for w in (1, 2)]
+            assert [job.get(timeout=600) for job in jobs] == [n_sessions, n_sessions]
+    with Store(db_url) as store:
+        [athlete] = store.list_athletes()
+        sessions = store.list_sessions(athlete.id)
+        assert len(sessions) == 2 * n_sessions + 1
+        [shared] = [s for s in sessions if s.title == "Shared"]
+        assert sorted(shared.tags) == sorted(
+            f"writer {w} #{i}" for w in (1, 2) for i in range(TAGS_PER_WRITER))  # none lost
+        clips = store.list_clips(athlete=athlete.id)
+        assert len(clips) == 2 * n_sessions
+        assert {c.status for c in clips} == {"done"}
+        assert all([t.track_id for t in c.tracks] == [0, 1] for c in clips)
+    assert counts(db_url) == {
+        "athletes": 1, "sessions": 2 * n_sessions + 1, "clips": 2 * n_sessions,
+        "tracks": 4 * n_sessions, "poses": 4 * n_sessions,
+        "metrics": counts_of_one_clip(db_url) * 2 * n_sessions,
+    }
+
+
+def counts_of_one_clip(url: str) -> int:
+    """Metric rows of one clip written by :func:`_write_many`."""
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(text(
+            "SELECT count(*) FROM metrics JOIN tracks ON tracks.id = metrics.track_pk "
+            "WHERE tracks.clip_id = (SELECT min(id) FROM clips)")).scalar_one()
+    engine.dispose()
+    return value
