@@ -191,7 +191,8 @@ class FileRun:
     @classmethod
     def rejected(cls, name: str, error: BaseException) -> FileRun:
         """A file refused before its analysis (nothing of it was kept)."""
-        return cls(name=name, path=Path(), status="failed", message=one_line(error))
+        return cls(name=name, path=Path(), status="failed",
+                   message=_reason(one_line(error), name))
 
     def progress(self, done: int, total: int, eta_s: float | None = None) -> None:
         self.done, self.total, self.eta_s = int(done), int(total), eta_s
@@ -321,12 +322,19 @@ class AnalysisJob:
 
 
 def _named(text: str, item: FileRun) -> str:
-    """``text`` with the server's path of the upload replaced by the user's file name."""
-    if item.path == Path():
-        return text
-    for where in sorted({str(item.path.resolve()), str(item.path)}, key=len, reverse=True):
-        text = text.replace(where, item.name)
-    return text.replace(str(item.path.resolve().parent) + os.sep, "")
+    """``text`` with the server's path of the upload replaced by the user's file name,
+    less the name in front (the page's line starts with it)."""
+    if item.path != Path():
+        for where in sorted({str(item.path.resolve()), str(item.path)}, key=len,
+                            reverse=True):
+            text = text.replace(where, item.name)
+        text = text.replace(str(item.path.resolve().parent) + os.sep, "")
+    return _reason(text, item.name)
+
+
+def _reason(text: str, name: str) -> str:
+    """``<name>: <reason>`` -> ``<reason>``: the page's line already starts with the name."""
+    return text[len(name) + 2:] if text.startswith(f"{name}: ") else text
 
 
 def summary_line(item: FileRun) -> str:

@@ -75,8 +75,9 @@ def test_refused_uploads_are_said_not_kept_and_make_no_session(store: Store, tmp
     job.wait(60)
     assert [(f.name, f.status) for f in job.files] == [("notes.mp4", "failed"),
                                                        ("empty.jpg", "failed")]
-    assert job.files[0].message == "notes.mp4: is a text file, not a JPEG, PNG, WebP or BMP " \
-                                   "photo, or MP4, MOV, AVI, MKV or WebM clip"
+    assert jobs.summary_line(job.files[0]) == (
+        "notes.mp4: is a text file, not a JPEG, PNG, WebP or BMP photo, or MP4, MOV, AVI, "
+        "MKV or WebM clip")
     assert list((data / "uploads").iterdir()) == []
     assert store.list_sessions() == []
     assert all(u.closed for u in uploads)  # Streamlit's copy let go

@@ -211,6 +211,6 @@ def test_an_upload_the_analysis_did_not_keep_is_deleted_and_named_as_the_user_na
     done, refused = job.files
     assert done.status == "done" and photo.exists()
     assert refused.status == "failed" and not clip.exists()
-    assert refused.message.startswith("Slow Motion.MOV: at 7 fps the clip is too slow")
+    assert jobs.summary_line(refused).startswith("Slow Motion.MOV: at 7 fps the clip is too slow")
     assert str(tmp_path) not in refused.message
     assert sorted(p.name for p in (data / "uploads").iterdir()) == [photo.name]
