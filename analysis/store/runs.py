@@ -12,7 +12,13 @@ A run is live (:func:`is_live`) when
 - it is on this host: its process exists, is not a zombie, and started when recorded (a
   process id reused by another program is told apart by its start time);
 - it is on another host (a shared PostgreSQL server): its heartbeat is less than
-  :data:`LEASE_STALE_S` old (the hosts' clocks are assumed to agree, e.g. by NTP).
+  :data:`LEASE_STALE_S` old (the hosts' clocks are assumed to agree, e.g. by NTP). The
+  heartbeat is not renewed while the results are written (one transaction), so that
+  limit is far above the time a clip's results take to write.
+
+On SQLite every run is on the database's own host (its WAL journal works within one host
+only), so runs are told alive by their process alone and the heartbeat is written once,
+when the run starts: renewing it would wait for other programs' writes mid-estimation.
 
 A pending or running row without an owner (written before leases existed) is dead. When
 a store is opened, the clips of dead runs are marked failed with the reason
@@ -166,7 +172,9 @@ class RunLeases(StoreBase):
     ) -> Callable[[], None]:
         """A function to call as the run progresses: it renews the lease at most every
         ``interval_s`` and never raises (a missed heartbeat is not an error; the next one
-        may succeed)."""
+        may succeed). On SQLite it does nothing (see the module docstring)."""
+        if self._engine.dialect.name == "sqlite":
+            return lambda: None
         last = time.monotonic()
 
         def beat() -> None:
