@@ -416,8 +416,8 @@ def _decode_photo(path: Path, fmt: str, keep: bool = False
     """(H, W, 3) uint8 BGR, EXIF orientation applied, reduced when large; and its
     ``Frame.scale`` (photo pixels per decoded pixel, x and y).
 
-    ``keep``: a photo decoded reduced is kept for the next call without ``keep``
-    (which takes it, unless the file changed in between).
+    ``keep``: a photo decoded reduced is kept (one photo at most) until a call without
+    ``keep`` takes it; a file changed in between is decoded again.
     """
     global _kept
     header = photo_header(path, fmt)  # its size was checked by _check_file
@@ -428,8 +428,10 @@ def _decode_photo(path: Path, fmt: str, keep: bool = False
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     with _kept_lock:
         kept, _kept = _kept, None
-    if kept is not None and kept[0] == key and not keep:
-        return kept[1]
+        if kept is not None and kept[0] == key:
+            if keep:  # probed again: still kept for the frames
+                _kept = kept
+            return kept[1]
     del kept
     decoded = _decode_reduced(path, fmt, header, factor)
     if keep:

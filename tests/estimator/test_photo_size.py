@@ -211,6 +211,7 @@ def test_probe_then_frames_decode_a_large_photo_once(tmp_path: Path, small_limit
     monkeypatch.setattr(video, "decode_png_strips",
                         lambda *a: calls.append(a) or decode(*a))
     probe(path)
+    probe(path)  # the command line probes every input first, then the pipeline again
     list(iter_frames(path))
     assert len(calls) == 1
     list(iter_frames(path))  # taken: read again from the file
