@@ -45,4 +45,5 @@ bench: setup
 	$(PY) bench/accuracy.py
 	$(PY) bench/consistency.py
 	$(PY) bench/analysis.py
+	$(PY) bench/photo_memory.py
 	$(PY) bench/dashboard.py
