@@ -16,7 +16,6 @@ import cv2
 import numpy as np
 import pytest
 
-from analysis import files
 from analysis.errors import AnalysisError
 from analysis.pipeline import PipelineSettings, run_file
 from analysis.store import Store
@@ -160,6 +159,8 @@ def test_errors_name_the_users_file_not_the_servers_path(tmp_path: Path):
 
 
 def test_prune_says_what_it_removed_and_the_bytes_freed(tmp_path: Path):
+    from analysis import files
+
     url = f"sqlite:///{tmp_path / 'p.db'}"
     Store(url).close()
     data = tmp_path / "data"
