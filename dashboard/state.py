@@ -83,8 +83,21 @@ def _store_for(url: str) -> Store:
 
 
 def get_store() -> Store:
-    """The store of ``$POSTURE_DB_URL`` (default SQLite ``data/posture.db``), opened once."""
-    return _store_for(default_url())
+    """The store of ``$POSTURE_DB_URL`` (default SQLite ``data/posture.db``), opened once,
+    as the signed-in user may use it.
+
+    Every page reads and changes data through this: with sign-in on (``POSTURE_AUTH``)
+    it is a :class:`~dashboard.access.ScopedStore` that sees only the user's athletes
+    and refuses what their role may not do; with sign-in off, the store itself.
+    """
+    from dashboard import auth
+    from dashboard.access import ScopedStore
+
+    store = _store_for(default_url())
+    access = auth.current_access()
+    if access.role == "open":
+        return store
+    return ScopedStore(store, access, auth.users_path())  # type: ignore[return-value]
 
 
 #: The Analyse page's default for "People to analyse": its estimator is loaded at start.

@@ -15,6 +15,7 @@ from analysis import angles_table, csv_bytes, keypoints_table, summary_table
 from dashboard import charts, widgets
 from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
+from dashboard.auth import current_access
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
 from dashboard.escape import md
@@ -101,6 +102,7 @@ if tracks:
         format_func=lambda t: f"{track_label(t)} · in {tracks[t].frames_seen} frames",
         key=f"athlete_track_{clip.id}",
         help="Which person the metrics, labels and exports are about.",
+        disabled=not current_access().can_edit,
     )
     if chosen_track != athlete_track:
         with user_errors():
@@ -267,7 +269,8 @@ def photo_angles(view) -> None:
 
 if clip.tracks:
     viewer()
-    corrections_panel(store, clip, athlete_track, frame_key=FRAME)
+    if current_access().can_edit:
+        corrections_panel(store, clip, athlete_track, frame_key=FRAME)
 
 # ---------------------------------------------------------------- summary and downloads
 if track is not None and clip.kind == "video":

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analysis import files as datafiles
 from dashboard import widgets
+from dashboard.auth import current_access
 from dashboard.escape import md
 from dashboard.state import CURRENT_CLIP, get_store, user_errors
 
@@ -80,7 +81,18 @@ with user_errors():
         f"{kind} {datafiles.format_bytes(u.bytes)} ({widgets.plural(u.files, 'file')})"
         for kind, u in use.items()))
 
-if not overview.empty:
+if not overview.empty and not current_access().can_edit:
+    # A read-only account (an athlete): open their clips, change nothing.
+    st.subheader("Open a clip")
+    clips = {c.id: c for c in store.list_clips(status="done")}
+    labels = widgets.clip_labels(overview)
+    clip_id = st.selectbox("Clip", list(clips), key="open_clip_choice",
+                           format_func=lambda i: labels.get(i, clips[i].file_name))
+    if clip_id is not None and st.button("Open in Clip view", type="primary",
+                                         key="open_clip"):
+        st.session_state[CURRENT_CLIP] = clip_id
+        st.switch_page("dashboard/pages/clip_view.py")
+elif not overview.empty:
     st.subheader("Manage")
     athlete_tab, session_tab, clip_tab = st.tabs(["Athlete", "Session", "Clip"])
 
