@@ -107,7 +107,8 @@ SCOPES = {"athlete": "athlete", "athlete_id": "athlete", "session_id": "session"
 
 
 def is_read(method: str) -> bool:
-    return method.startswith(READ_PREFIXES) or method in READS
+    """Whether a store method only reads (``get_or_create_session`` creates)."""
+    return (method.startswith(READ_PREFIXES) and "create" not in method) or method in READS
 
 
 class ScopedStore:
