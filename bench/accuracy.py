@@ -67,20 +67,22 @@ def _bench_estimator():
 def run_ours(labels: list[lsp.Label], dataset: Path) -> tuple[list[list[np.ndarray]], list[float]]:
     """Our people (each (33, 3) x_px, y_px, visibility) per photo, and seconds per photo.
 
-    Photos are decoded as the CLI decodes them (``iter_frames``); the time is
+    Photos are decoded as the CLI decodes them (``iter_frames``, large ones
+    reduced, poses scaled back to the photo's pixels); the time is
     ``estimate_image`` alone, models loaded before.
     """
     from tqdm import tqdm
 
     from estimator import PoseEstimator, iter_frames
+    from estimator.video import in_source_pixels
 
     estimator = PoseEstimator()
     people, seconds = [], []
     try:
         for label in tqdm(labels, desc="ours", unit="photo", file=sys.stderr):
-            image = next(iter(iter_frames(dataset / label.image))).image
+            frame = next(iter(iter_frames(dataset / label.image)))
             start = time.perf_counter()
-            found = estimator.estimate_image(image)
+            found = in_source_pixels(estimator.estimate_image(frame.image), frame)
             seconds.append(time.perf_counter() - start)
             people.append([np.asarray(p.keypoints, dtype=np.float64) for p in found])
     finally:

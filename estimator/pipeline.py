@@ -1,21 +1,6 @@
 """PoseEstimator: several people per photo or clip, each with a stable identity.
 
-Photos (:meth:`PoseEstimator.estimate_image`)
-    1. The detector runs on the whole image and on overlapping square tiles of
-       it at two or three zooms, so small people are found too; the same
-       person found at several zooms is kept once.
-    2. Each detection gives a rotated ROI; the landmark model runs on it.
-    3. Refinement: the landmark model runs again on the ROI built from its own
-       first-pass auxiliary landmarks, which fits the person better than the
-       detector's guess, and once more on the ROI from that second pass; the
-       result is the mean of the second and third readings (readings from
-       slightly different ROIs err differently). Large ROIs are shrunk by a
-       Gaussian pyramid before the crop's warp (no aliasing on big photos).
-    4. Duplicates (two detections that led to the same person, a much smaller
-       reading of a part of someone inside their box, or a garbled second
-       reading inside a confident person's box) are removed; the
-       ``max_people`` most confident people are kept, ids 0, 1, ... in
-       decreasing score.
+Photos (:meth:`PoseEstimator.estimate_image`): see :mod:`estimator.photos`.
 
 Clips (:meth:`PoseEstimator.process`, :meth:`PoseEstimator.track`), as
 MediaPipe follows one person, for up to ``max_people``:
@@ -59,7 +44,6 @@ from estimator.detector import (
     Detection,
     PoseDetector,
     inside_tile,
-    merge_detections,
     tile_regions,
 )
 from estimator.landmarks import MIN_PRESENCE, NUM_BODY, LandmarkModel, PoseLandmarks
@@ -109,19 +93,6 @@ MIN_KEYPOINTS_IN_FRAME = 8
 #: A pose found by guessing a lost person's ROI (moved, turned), or a newcomer's first
 #: pose, must be this confident.
 SEARCH_PRESENCE = 0.8
-#: Photos: a pose less confident than this, mostly inside a more confident
-#: person's box, is a second, garbled reading of that person and is dropped.
-CONFIDENT_PRESENCE = 0.8
-#: Photos: a pose whose ROI is less than this fraction of another's, with its box mostly
-#: inside the other's box, reads a part of that person (an arm, a leg) and is dropped.
-FRAGMENT_SIZE = 0.6
-#: Photos: two people's boxes never overlap this much; the less confident is dropped.
-SAME_BOX_IOU = 0.7
-#: Photos: two readings of a landmark farther apart than this fraction of the ROI side
-#: are not averaged.
-AGREE_DISTANCE = 0.05
-#: Photos: at most this many detections (best first) get landmark passes.
-MAX_PHOTO_CANDIDATES = 12
 
 
 def person_box(keypoints: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -192,39 +163,6 @@ def remove_duplicates(poses: list[PoseLandmarks], order: Iterable[int]) -> list[
         if not any(same_person(poses[i], poses[k]) for k in kept):
             kept.append(i)
     return kept
-
-
-def average_poses(a: PoseLandmarks, b: PoseLandmarks) -> PoseLandmarks:
-    """The mean of two readings of one person (landmarks, world, score).
-
-    Readings from slightly different ROIs err differently; their mean is
-    steadier than either. A landmark the two readings put far apart (more
-    than :data:`AGREE_DISTANCE` of the ROI side: a limb read on the other
-    side, say) is not averaged: the reading more sure of it (visibility) is
-    kept. The second reading's ROI is kept.
-    """
-    landmarks = 0.5 * (a.landmarks + b.landmarks)
-    world = 0.5 * (a.world + b.world)
-    apart = np.hypot(*(a.landmarks[:, :2] - b.landmarks[:, :2]).T) > AGREE_DISTANCE * b.roi.size
-    if apart.any():
-        pick_a = apart & (a.landmarks[:, 3] > b.landmarks[:, 3])
-        pick_b = apart & ~pick_a
-        landmarks[pick_a] = a.landmarks[pick_a]
-        landmarks[pick_b] = b.landmarks[pick_b]
-        world[pick_a[:NUM_BODY]] = a.world[pick_a[:NUM_BODY]]
-        world[pick_b[:NUM_BODY]] = b.world[pick_b[:NUM_BODY]]
-    return PoseLandmarks(0.5 * (a.score + b.score), landmarks, world, b.roi)
-
-
-def _to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Person:
-    keypoints = pose.keypoints
-    return Person(
-        track_id=int(track_id),
-        score=pose.score,
-        bbox=person_box(keypoints, width, height),
-        keypoints=keypoints,
-        world=pose.world,
-    )
 
 
 @dataclass
@@ -427,58 +365,14 @@ class PoseEstimator:
     # ------------------------------------------------------------------ photos
 
     def estimate_image(self, image: np.ndarray) -> list[Person]:
-        """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...)."""
-        height, width = image.shape[:2]
-        regions = tile_regions(width, height) if self.tile_photos else []
+        """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...).
 
-        def detect(detector: PoseDetector, _lm: LandmarkModel,
-                   region: tuple[int, int, int, int] | None) -> list[Detection]:
-            found = detector.detect(image, region)
-            if region is None:
-                return found
-            return [d for d in found if inside_tile(d, region, width, height)]
+        See :func:`estimator.photos.estimate_photo`.
+        """
+        # Imported here: estimator.photos builds on this module's helpers.
+        from estimator.photos import estimate_photo
 
-        per_region, _ = self._share([None, *regions], detect)
-        detections = merge_detections([d for found in per_region for d in found],
-                                      self.detector.iou_threshold)
-
-        def refine(_d: PoseDetector, landmarker: LandmarkModel,
-                   detection: Detection) -> PoseLandmarks | None:
-            return self._refined_pose(landmarker, image, detection)
-
-        refined, _ = self._share(detections[:MAX_PHOTO_CANDIDATES], refine)
-        poses = [p for p in refined if p is not None]
-        order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
-        kept = remove_duplicates(poses, order)
-        boxes = {i: person_box(poses[i].keypoints, width, height) for i in kept}
-        # A much smaller pose inside someone's box is a reading of a part of them.
-        kept = [i for i in kept
-                if not any(box_inside(boxes[i], boxes[k]) > 0.7
-                           and poses[i].roi.size < FRAGMENT_SIZE * poses[k].roi.size
-                           for k in kept if k != i)]
-        # A weak pose mostly inside a more confident person's box, or any pose
-        # whose box is nearly that of a more confident person, is a second reading.
-        kept = [i for n, i in enumerate(kept)
-                if not any((poses[i].score < CONFIDENT_PRESENCE
-                            and box_inside(boxes[i], boxes[k]) > 0.5)
-                           or box_iou(boxes[i], boxes[k]) > SAME_BOX_IOU
-                           for k in kept[:n])]
-        return [_to_person(n, poses[i], width, height)
-                for n, i in enumerate(kept[: self.max_people])]
-
-    def _refined_pose(
-        self, landmarker: LandmarkModel, image: np.ndarray, detection: Detection
-    ) -> PoseLandmarks | None:
-        first = landmarker(image, roi_from_detection(detection.keypoints), antialias=True)
-        if first.score < self.min_presence:
-            return None
-        second = landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
-        if second.score < self.min_presence:
-            return first
-        third = landmarker(image, roi_from_auxiliary(second.auxiliary), antialias=True)
-        if third.score < self.min_presence:
-            return second
-        return average_poses(second, third)
+        return estimate_photo(self, image)
 
     # ------------------------------------------------------------------ clips
 

@@ -1,4 +1,4 @@
-"""PoseEstimator's bookkeeping: boxes, duplicates, in-frame check, averaging readings."""
+"""PoseEstimator's bookkeeping: boxes, duplicates, in-frame check (photo readings: test_photos)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import pytest
 
 from estimator.landmarks import PoseLandmarks
 from estimator.pipeline import (
-    average_poses,
     box_inside,
     box_iou,
     in_frame,
@@ -61,21 +60,3 @@ def test_a_person_whose_hips_left_the_picture_is_not_in_frame() -> None:
     hidden = PoseLandmarks(pose.score, pose.landmarks.copy(), pose.world, pose.roi)
     hidden.landmarks[:, 3] = 0.1  # nothing visible
     assert not in_frame(hidden, 640, 480)
-
-
-def test_average_of_two_readings_means_agreeing_landmarks_and_keeps_the_surer_one_else() -> None:
-    a = _pose(visibility=0.9)
-    b_marks = a.landmarks.copy()
-    b_marks[:, :2] += 4.0  # close: averaged
-    b_marks[15, :2] += 100.0  # left wrist read far away: not averaged
-    b_marks[15, 3] = 0.6  # ... and less sure than a's
-    b_marks[16, :2] += 100.0
-    b_marks[16, 3] = 0.99  # right wrist far away but surer than a's
-    b = PoseLandmarks(0.7, b_marks, a.world + 0.02, a.roi)
-    mean = average_poses(a, b)
-    np.testing.assert_allclose(mean.landmarks[0, :2], a.landmarks[0, :2] + 2.0)
-    np.testing.assert_allclose(mean.landmarks[15], a.landmarks[15])
-    np.testing.assert_allclose(mean.landmarks[16], b.landmarks[16])
-    np.testing.assert_allclose(mean.world[0], a.world[0] + 0.01)
-    np.testing.assert_allclose(mean.world[16], b.world[16])
-    assert mean.score == pytest.approx(0.8)
