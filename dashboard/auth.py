@@ -118,14 +118,17 @@ def sign_in_page() -> None:
     """The page shown to anyone not signed in: user name, password, one line if wrong."""
     from streamlit_authenticator.utilities import LoginError
 
-    st.title("Sign in")
-    st.caption("Posture analytics keeps athletes' training data: sign in with the account "
-               "your club gave you.")
-    with st.form("sign_in", border=True):
-        username = st.text_input("User name", autocomplete="username", max_chars=64)
-        password = st.text_input("Password", type="password",
-                                 autocomplete="current-password", max_chars=200)
-        submitted = st.form_submit_button("Sign in", type="primary")
+    _, middle, _ = st.columns([1, 1.2, 1])
+    with middle:
+        st.title("Sign in")
+        st.caption("Posture analytics keeps athletes' training data: sign in with the "
+                   "account your club gave you.")
+        with st.form("sign_in", border=True):
+            username = st.text_input("User name", autocomplete="username", max_chars=64)
+            password = st.text_input("Password", type="password",
+                                     autocomplete="current-password", max_chars=200)
+            submitted = st.form_submit_button("Sign in", type="primary")
+        message = st.empty()
     if not submitted:
         return
     authenticator = st.session_state.get(AUTHENTICATOR)
@@ -141,4 +144,4 @@ def sign_in_page() -> None:
             st.session_state[ACCESS] = access
             st.rerun()
     st.session_state["authentication_status"] = None
-    st.error(WRONG)
+    message.error(WRONG)

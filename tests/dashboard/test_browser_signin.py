@@ -109,6 +109,8 @@ def sign_in(page, base: str, username: str, password: str | None = None) -> None
     page.get_by_label("Password", exact=True).fill(password or PASSWORDS[username])
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as").wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("link", name="Sessions").first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
 
 
 def visit(page, base: str, path: str, heading: str) -> str:
