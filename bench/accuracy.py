@@ -192,6 +192,17 @@ def print_report(models: dict[str, dict], labels: list[lsp.Label], speed: dict[s
               f"{versus}: {_verdict(ours[key], other, target, higher)}")
 
 
+def _finite(value):
+    """``value`` with every NaN (an empty size band's figures) as None: strict JSON."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def to_json(models: dict[str, dict], labels: list[lsp.Label], speed: dict[str, float],
             split: str, versions: dict[str, str]) -> dict:
     """Every figure, and per photo each model's result, as JSON-ready data."""
@@ -261,7 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     print_report(models, labels, speed, args.split if args.limit is None else tag)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(to_json(models, labels, speed, tag, versions), indent=1))
+        report = _finite(to_json(models, labels, speed, tag, versions))
+        args.json.write_text(json.dumps(report, indent=1, allow_nan=False))
     return 0
 
 

@@ -125,5 +125,5 @@ def format_figures(name: str, f: dict) -> list[str]:
                 else f"{b['low_px']:g}-{b['high_px']:g}")
         bands.append(f"{span} px {100 * b['big_error_rate']:.0f}% "
                      f"{_ci([100 * v for v in b['big_error_rate_ci']], '{:.0f}%')} (n {b['n']})")
-    lines.append("    >= 15 deg by limb size: " + "; ".join(bands))
+    lines.append(f"    >= {BIG_ERROR_DEG:g} deg by limb size: " + "; ".join(bands))
     return lines

@@ -137,14 +137,19 @@ def interior_angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
 
 
 def angle_errors(predicted: np.ndarray, label: Label) -> dict[str, float]:
-    """|interior angle predicted - labelled| (degrees) per :data:`ANGLES` name, where labelled."""
+    """|interior angle predicted - labelled| (degrees) per :data:`ANGLES` name, where labelled.
+
+    An angle that cannot be measured (two of its points on one pixel, in the
+    labels or the prediction) is left out, as poseaudit leaves it out.
+    """
     errors = {}
     for name, joints in ANGLES.items():
         idx = [JOINT[j] for j in joints]
         if label.labelled[idx].all():
             truth = interior_angle(*label.points[idx])
             guess = interior_angle(*np.asarray(predicted, dtype=np.float64)[idx])
-            errors[name] = abs(guess - truth)
+            if not (math.isnan(truth) or math.isnan(guess)):
+                errors[name] = abs(guess - truth)
     return errors
 
 
@@ -217,7 +222,7 @@ def summarise(scores: Sequence[PhotoScore]) -> dict:
     }
     for joint in ("knee", "elbow"):
         errors = [e for s in scores for name, e in s.angle_errors.items()
-                  if name.endswith(joint) and not math.isnan(e)]
+                  if name.endswith(joint)]
         out[f"{joint}_n"] = len(errors)
         out[f"{joint}_median_deg"] = float(np.median(errors)) if errors else math.nan
         out[f"{joint}_mean_deg"] = float(np.mean(errors)) if errors else math.nan

@@ -10,11 +10,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-_PATH = Path(__file__).resolve().parents[2] / "bench" / "lsp_scoring.py"
-_SPEC = importlib.util.spec_from_file_location("lsp_scoring", _PATH)
-lsp = importlib.util.module_from_spec(_SPEC)
-sys.modules["lsp_scoring"] = lsp  # dataclasses look their module up by name
-_SPEC.loader.exec_module(lsp)
+
+def _bench_module(name: str):
+    """bench/<name>.py, loaded once (bench/ is not a package; its estimator.py would shadow
+    the estimator package on sys.path)."""
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[2] / "bench" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up by name
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+lsp = _bench_module("lsp_scoring")
 
 # An athlete standing upright, facing the camera (so their right is on the image's left).
 # Shoulders 12 px apart, hips 12 px apart and 16 px below: each torso diagonal is
@@ -152,6 +161,11 @@ class TestAngleErrors:
         assert summary["knee_median_deg"] == pytest.approx(45)
         assert summary["knee_mean_deg"] == pytest.approx(45)
         assert summary["elbow_median_deg"] == pytest.approx(0)
+
+    def test_an_angle_with_two_points_on_one_pixel_is_left_out(self):
+        points = {**STANDING, "left_ankle": STANDING["left_knee"]}  # label: ankle on the knee
+        score = lsp.score_photo(label(points), [blazepose()])
+        assert "left_knee" not in score.angle_errors and "right_knee" in score.angle_errors
 
     def test_an_angle_needs_its_three_joints_labelled(self):
         score = lsp.score_photo(label(unlabelled=("right_wrist",)), [blazepose()])
