@@ -119,22 +119,16 @@ def reanalyse_track(
     the coach chose stays chosen; the default, the clearest cycle, is found anew in the
     corrected angles).
     """
-    from analysis.pipeline import PipelineSettings
+    from analysis.pipeline import PipelineSettings, analyse_poses
     from analysis.repetitions import RepSettings
-    from analysis.track import analyse_track
 
     chosen = PipelineSettings.from_dict(settings or {})
     kept = (stored or {}).get("rep_settings")
+    if kept:
+        chosen = dataclasses.replace(chosen, repetitions=RepSettings.from_dict(kept))
     corrected = apply_corrections(poses, corrections).poses
-    return analyse_track(
-        corrected.keypoints,
-        corrected.world,
-        corrected.times,
-        fps if kind == "video" else 0.0,
-        chosen.clean,
-        height_m=chosen.height_m if is_athlete else None,
-        rep_settings=RepSettings.from_dict(kept) if kept else chosen.repetitions,
-    )
+    return analyse_poses(corrected, kind, fps, chosen,
+                         height_m=chosen.height_m if is_athlete else None)
 
 
 def mask_runs(frames: np.ndarray, mask: np.ndarray) -> list[tuple[int, int, tuple[str, ...]]]:

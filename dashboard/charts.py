@@ -237,8 +237,10 @@ class LinkedFigure:
 
     def at(self, x: float | None, points: Sequence[tuple[float, float, str]] = ()
            ) -> go.Figure:
-        """The figure with its cursor at ``x`` and dots at ``points`` (x, y, colour)."""
-        shapes = []
+        """The figure with its cursor at ``x`` and dots at ``points`` (x, y, colour).
+
+        The figure's other shapes (repetition spans, say) are kept."""
+        shapes = [s for s in self.figure.layout.shapes if s.name != "cursor"]
         if x is not None and np.isfinite(x):
             shapes.append({"name": "cursor", "type": "line", "xref": self.xref,
                            "yref": self.yref, "x0": float(x), "x1": float(x), "y0": 0, "y1": 1,

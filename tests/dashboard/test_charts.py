@@ -47,6 +47,20 @@ def test_the_cursor_moves_without_touching_the_cached_figure():
     assert "shapes" not in fig["layout"] or not fig["layout"]["shapes"]
 
 
+def test_moving_the_cursor_keeps_the_repetition_spans_shaded():
+    t = np.arange(60) / 30
+    reps = pd.DataFrame({"rep": [1, 2], "start_s": [0.1, 1.1], "end_s": [0.9, 1.9],
+                         "rom": [80.0, 78.0], "duration_s": [0.8, 0.8]})
+    figure = charts.repetitions_figure(t, angles(60), "knee", reps).to_dict()
+    spans = len(figure["layout"].get("shapes", ()))
+    assert spans >= 2
+    linked = charts.LinkedFigure(figure)
+    linked.at(0.5)
+    shapes = linked.at(1.2).layout.shapes
+    assert len(shapes) == spans + 1
+    assert [s.x0 for s in shapes if s.name == "cursor"] == [1.2]
+
+
 def test_every_chart_has_units_on_its_axes():
     n = 60
     t = np.arange(n) / 30
