@@ -17,8 +17,8 @@ from dashboard.state import (
     get_store,
     one_line,
     user_errors,
-    warm_up,
 )
+from dashboard.warmup import warm_up
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 

@@ -4,7 +4,8 @@ Long-lived objects are Streamlit resources, created once per server process:
 the :class:`~analysis.store.Store` per database URL (``POSTURE_DB_URL`` is read
 on every call, so tests may point the app at their own database) and the
 :class:`~estimator.PoseEstimator` per number of people (its models load once; the
-default one starts loading in the background on the first page load, :func:`warm_up`).
+default one starts loading in the background on the first page load,
+:func:`dashboard.warmup.warm_up`).
 
 Files the dashboard keeps (uploads, previews for the frame slider, exported
 clips) live under :func:`data_dir`: ``$POSTURE_DATA_DIR``, else the project's
@@ -14,7 +15,6 @@ clips) live under :func:`data_dir`: ``$POSTURE_DATA_DIR``, else the project's
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import threading
 import time
@@ -31,8 +31,6 @@ from estimator import EstimatorError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR_ENV = "POSTURE_DATA_DIR"
-
-log = logging.getLogger(__name__)
 
 #: Session-state keys shared between pages.
 CURRENT_CLIP = "current_clip_id"
@@ -105,15 +103,14 @@ DEFAULT_MAX_PEOPLE = 4
 
 _ESTIMATORS: dict[int, Any] = {}
 _ESTIMATORS_LOCK = threading.Lock()
-_WARM_UP_LOCK = threading.Lock()
-_warm_up_thread: threading.Thread | None = None
 
 
 def get_estimator(max_people: int):  # -> estimator.PoseEstimator
     """The pose estimator for up to ``max_people`` people; its models load once per process.
 
-    A plain process-wide cache rather than ``st.cache_resource``: :func:`warm_up`
-    fills it from a thread of its own, outside any script run.
+    A plain process-wide cache rather than ``st.cache_resource``:
+    :func:`dashboard.warmup.warm_up` fills it from a thread of its own, outside any
+    script run.
     """
     with _ESTIMATORS_LOCK:
         estimator = _ESTIMATORS.get(max_people)
@@ -122,32 +119,6 @@ def get_estimator(max_people: int):  # -> estimator.PoseEstimator
 
             estimator = _ESTIMATORS[max_people] = PoseEstimator(max_people=max_people)
         return estimator
-
-
-def warm_up() -> threading.Thread:
-    """Load, once per server process and in the background, what the first analysis and
-    the first Clip view need: the default estimator's models and the Clip view's modules.
-
-    Called on the first page load, so by the time a file is uploaded the models are in
-    memory (otherwise the first analysis of a server waits about a second for them).
-    Returns the thread (tests wait on it).
-    """
-    global _warm_up_thread
-    with _WARM_UP_LOCK:
-        if _warm_up_thread is None:
-            _warm_up_thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
-            _warm_up_thread.start()
-        return _warm_up_thread
-
-
-def _warm() -> None:
-    try:
-        get_estimator(DEFAULT_MAX_PEOPLE)
-        import dashboard.charts  # noqa: F401 -- plotly and the Clip view's drawing
-        import dashboard.clipdata  # noqa: F401
-        import dashboard.render  # noqa: F401
-    except Exception:  # noqa: BLE001 -- the page will load them itself and show the error
-        log.exception("warming up the dashboard failed")
 
 
 USER_ERRORS: tuple[type[BaseException], ...] = (AnalysisError, EstimatorError)

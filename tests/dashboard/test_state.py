@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dashboard import state
+from dashboard import state, warmup
 
 
 def test_the_default_estimator_loads_in_the_background_once_per_process():
-    thread = state.warm_up()
-    assert state.warm_up() is thread  # a second page load starts nothing new
+    thread = warmup.warm_up()
+    assert warmup.warm_up() is thread  # a second page load starts nothing new
     thread.join(120)
     assert not thread.is_alive()
     assert state.DEFAULT_MAX_PEOPLE in state._ESTIMATORS  # loaded by the thread
