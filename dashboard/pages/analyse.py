@@ -10,6 +10,7 @@ from analysis import CleanSettings, PipelineSettings
 from analysis import files as datafiles
 from dashboard import charts, jobs, widgets
 from dashboard.escape import md
+from dashboard.height import height_input, parse_height
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -60,16 +61,14 @@ with athlete_col:
         "new_athlete", clear_on_submit=True, border=False
     ):
         new_name = st.text_input("Name", placeholder="e.g. Anna Lee")
-        new_height = st.number_input(
-            "Height (m), optional", min_value=0.0, max_value=2.8, value=0.0, step=0.01,
-            help="With a height, distances and speeds are also given in metres.",
-        )
+        new_height = height_input()
         if st.form_submit_button("Create athlete"):
             with user_errors():
-                created = store.create_athlete(new_name, new_height or None)
+                created = store.create_athlete(new_name, parse_height(new_height))
                 st.session_state[CURRENT_ATHLETE] = created.id
                 st.session_state.pop(ATHLETE_WIDGET, None)
-                st.toast(f"Athlete {md(created.name)} created.")
+                tall = f", {created.height_m:.2f} m" if created.height_m else ""
+                st.toast(f"Athlete {md(created.name)} created{tall}.")
                 st.rerun()
 
 with session_col:

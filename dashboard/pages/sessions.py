@@ -8,6 +8,7 @@ from analysis import files as datafiles
 from dashboard import widgets
 from dashboard.auth import current_access
 from dashboard.escape import md
+from dashboard.height import height_input, parse_height
 from dashboard.state import CURRENT_CLIP, get_store, user_errors
 
 CONFIRM = "sessions_confirm_delete"
@@ -106,17 +107,13 @@ elif not overview.empty:
         if athlete is not None:
             with st.form("rename_athlete", border=False):
                 name = st.text_input("Name", value=athlete.name)
-                height = st.number_input(
-                    "Height (m)", min_value=0.0, max_value=2.8, step=0.01,
-                    value=float(athlete.height_m or 0.0),
-                    help="Used to give distances and speeds in metres. 0: unknown.",
-                )
+                height = height_input(value=athlete.height_m)
                 if st.form_submit_button("Save athlete"):
                     with user_errors():
                         store.update_athlete(
                             athlete.id,
                             name=name if name != athlete.name else None,
-                            height_m=height if height > 0 else None,
+                            height_m=parse_height(height),
                         )
                         st.toast("Athlete saved.")
                         st.rerun()

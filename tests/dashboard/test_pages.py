@@ -76,9 +76,9 @@ def download(at: AppTest, label: str, media: dict[str, bytes]) -> bytes:
 def test_a_coach_creates_an_athlete_and_it_is_selected(store: Store):
     at = open_page("analyse")
     name = next(t for t in at.text_input if t.label == "Name")
-    height = next(n for n in at.number_input if n.label.startswith("Height"))
+    height = next(t for t in at.text_input if t.label.startswith("Height"))
     name.input("Anna Lee")
-    height.set_value(1.72)
+    height.input("1.72")
     next(b for b in at.button if b.label == "Create athlete").click().run()
     assert not at.exception
     athletes = store.list_athletes()
