@@ -9,6 +9,8 @@ prune the data folder.
     python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
     python -m analysis prune [--dry-run] [--data DIR] [--keep-recent HOURS]
     python -m analysis upgrade-db [--db URL]
+    python -m analysis batch FOLDER_OR_LIST... --session TITLE [--engine local|dask]
+                             (see analysis/batch/cli.py)
 
 ``--db`` (any SQLAlchemy URL) goes after the command; without it ``$POSTURE_DB_URL`` or
 ``data/posture.db``. A user's mistake (unknown clip, unreadable file, database locked or
@@ -149,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
         "upgrade-db", parents=[common],
         help="bring the database's schema up to this version (Alembic migrations)",
     )
+    from analysis.batch.cli import add_parser as add_batch_parser
+
+    add_batch_parser(commands, common)
     return parser
 
 
@@ -381,8 +386,14 @@ def cmd_upgrade_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from analysis.batch.cli import cmd_batch as run_batch_command
+
+    return run_batch_command(args)
+
+
 COMMANDS = {"run": cmd_run, "export": cmd_export, "list": cmd_list, "compare": cmd_compare,
-            "prune": cmd_prune, "upgrade-db": cmd_upgrade_db}
+            "prune": cmd_prune, "upgrade-db": cmd_upgrade_db, "batch": cmd_batch}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
