@@ -233,9 +233,9 @@ def _drive(engine: Engine, tasks: list[BatchTask], control: BatchControl, report
     while pending or running:
         if control.stop.is_set() and not told_stop:
             told_stop = report.stopped = True
-            note(f"stopping: no new file starts; {len(running)} running "
-                 f"file{'s' if len(running) != 1 else ''} finish (Ctrl-C again to abandon "
-                 "them)")
+            finish = "file finishes" if len(running) == 1 else "files finish"
+            note(f"stopping: no new file starts; {len(running)} running {finish} (Ctrl-C "
+                 "again to abandon them)")
             for task in pending:
                 record(TaskResult(task.index, task.path, CANCELLED,
                                   "not started: the batch was stopped"))
