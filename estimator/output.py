@@ -55,11 +55,13 @@ def model_description() -> str:
     try:
         from estimator.weights import load_manifest
 
-        manifest = load_manifest()
-        source = f" ({manifest['package']}=={manifest['version']})"
+        sources = load_manifest()["sources"]
+        source = " (" + ", ".join(f"{s['package']}=={s['version']}"
+                                  for s in sources.values()) + ")"
     except (OSError, ValueError, KeyError):
         source = ""
-    return f"BlazePose GHUM full: pose_detection + pose_landmark_full{source}"
+    return ("BlazePose GHUM: pose_detection + pose_landmark_full for clips, "
+            f"pose_landmark_heavy for photos{source}")
 
 
 def _finite(values: list) -> list:

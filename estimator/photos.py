@@ -251,7 +251,7 @@ def estimate_photo(estimator: PoseEstimator, image: np.ndarray) -> list[Person]:
         return refined_pose(landmarker, image, detection, estimator.min_presence)
 
     def read(detections: list[Detection]) -> list[PoseLandmarks]:
-        refined, _ = estimator._share(detections, refine)
+        refined, _ = estimator._share(detections, refine, photo=True)
         return [p for p in refined if p is not None]
 
     upright, turned = detect_people(estimator, image)
