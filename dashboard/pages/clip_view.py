@@ -3,7 +3,6 @@ current frame, the clip's summary metrics, and the downloads."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,13 +11,15 @@ import pandas as pd
 import streamlit as st
 
 from analysis import angles_table, csv_bytes, keypoints_table, summary_table
-from dashboard import charts, widgets
+from dashboard import charts, jobs, widgets
 from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
 from dashboard.auth import current_access
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
 from dashboard.escape import md
+from dashboard.frames import load_preview
+from dashboard.player import clip_player, fit_width, reported_frame
 from dashboard.render import export_annotated_clip
 from dashboard.repetitions_panel import (
     describe,
@@ -32,14 +33,18 @@ from dashboard.state import (
     display_angles,
     exports_dir,
     get_store,
+    previews_dir,
     timed,
     user_errors,
 )
 
 FRAME = "clip_frame"
 LINKED = "clip_linked_figure"
-PLAYING = "clip_playing"
-PLAY_TICK_S = 0.25
+#: The player's report ({"frame", "seq"}), the last report applied, and a counter the
+#: page bumps when it moves the player itself (another clip).
+PLAYER = "clip_player"
+PLAYER_SEEN = "clip_player_seen"
+JUMP = "clip_player_jump"
 CHARTS = ("Angles", "Joint path", "Symmetry", "Repetitions")
 PATH_KEYPOINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle", "left_hip",
                   "right_hip", "left_knee", "right_knee", "left_elbow", "right_elbow",
@@ -63,10 +68,10 @@ clip_id = st.selectbox(
     "Clip", list(by_id), index=list(by_id).index(wanted),
     format_func=lambda i: labels.get(i, by_id[i].file_name), key="clip_view_clip",
 )
-if clip_id != st.session_state.get(CURRENT_CLIP):
+if clip_id != st.session_state.get(CURRENT_CLIP) or JUMP not in st.session_state:
     st.session_state[CURRENT_CLIP] = clip_id
     st.session_state.pop(FRAME, None)
-    st.session_state[PLAYING] = False
+    st.session_state[JUMP] = st.session_state.get(JUMP, 0) + 1  # the player starts at 0
 clip = store.get_clip(clip_id)
 
 if clip.status == "failed":
@@ -168,63 +173,59 @@ def path_keypoints(names: Sequence[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------- the viewer
-def _step(delta: int) -> None:
-    st.session_state[FRAME] = int(np.clip(st.session_state.get(FRAME, 0) + delta, 0,
-                                          data.frame_count - 1))
+def _preview():
+    """The clip's preview (what the player plays), building it in the background when
+    missing (a clip analysed from the command line has none yet); None until it exists."""
+    if clip.kind != "video":
+        return None
+    preview = load_preview(previews_dir(), clip.sha256)
+    if preview is None and Path(clip.stored_path).is_file():
+        jobs.ensure_preview(Path(clip.stored_path), clip.sha256, previews_dir())
+    return preview
 
 
-def _toggle_play() -> None:
-    playing = not st.session_state.get(PLAYING, False)
-    st.session_state[PLAYING] = playing
-    if playing and st.session_state.get(FRAME, 0) >= data.frame_count - 1:
-        st.session_state[FRAME] = 0
-    st.session_state["clip_play_clock"] = time.monotonic()
+# While the preview is being built the viewer looks again every second, and the whole
+# page runs once when it is there (so the player replaces the still frame by itself).
+waiting_for_preview = (clip.kind == "video" and bool(clip.tracks)
+                       and load_preview(previews_dir(), clip.sha256) is None)
 
 
-playing = bool(st.session_state.get(PLAYING)) and clip.kind == "video"
-
-
-@st.fragment(run_every=PLAY_TICK_S if playing else None)
+@st.fragment(run_every=1.0 if waiting_for_preview else None)
 def viewer() -> None:
-    """The frame, its controls and the linked chart: re-run alone when the frame moves."""
+    """The frame, the player and the linked chart: re-run alone when the frame moves."""
     with timed("frame_move"):
         _viewer()
 
 
 def _viewer() -> None:
+    preview = _preview()
+    if waiting_for_preview and preview is not None:
+        st.rerun()
     last = data.frame_count - 1
-    if st.session_state.get(PLAYING) and clip.kind == "video":
-        now = time.monotonic()
-        elapsed = now - st.session_state.get("clip_play_clock", now)
-        st.session_state["clip_play_clock"] = now
-        step = max(1, int(round(elapsed * (clip.fps or 30.0))))
-        current = int(st.session_state.get(FRAME, 0)) + step
-        if current >= last:
-            current = last
-            st.session_state[PLAYING] = False
-        st.session_state[FRAME] = current
+    if preview is not None:  # the frames decoded (a header may have promised more)
+        last = min(last, preview.frame_count - 1)
+    reported = reported_frame(PLAYER, PLAYER_SEEN, last)
+    if reported is not None:
+        st.session_state[FRAME] = reported
+    frame = min(max(int(st.session_state.get(FRAME, 0)), 0), last)
     frame_col, chart_col = st.columns([1.25, 1], gap="medium")
     with frame_col:
-        frame = int(st.session_state.get(FRAME, 0))
-        frame = min(max(frame, 0), last)
         image = frame_image(data, frame, athlete_track, athlete_name, tuple(names),
                             show_others)
-        st.image(image, width="stretch", output_format="JPEG")
-        if clip.kind == "video":
-            t = float(data.frame_times[frame])
-            controls = st.columns([0.7, 0.7, 0.9, 5], vertical_alignment="center")
-            controls[0].button("", icon=":material/skip_previous:", key="clip_prev",
-                               on_click=_step, args=(-1,), help="Previous frame")
-            controls[1].button("", icon=":material/skip_next:", key="clip_next",
-                               on_click=_step, args=(1,), help="Next frame")
-            controls[2].button(
-                "", icon=":material/pause:" if st.session_state.get(PLAYING)
-                else ":material/play_arrow:", key="clip_play", on_click=_toggle_play,
-                help="Pause" if st.session_state.get(PLAYING) else "Play",
-            )
-            controls[3].caption(f"Frame {frame} of 0–{last} · {t:.2f} s")
-            st.slider("Frame", 0, last, key=FRAME, label_visibility="collapsed",
-                      format="%d")
+        t = float(data.frame_times[frame])
+        if preview is not None:
+            clip_player(data, preview, frame, image, athlete_track, athlete_name,
+                        tuple(names), show_others, key=PLAYER,
+                        jump=int(st.session_state.get(JUMP, 0)))
+            st.caption(f"Frame {frame} of 0–{last} · {t:.2f} s")
+        else:
+            st.image(image, width=fit_width(clip.width, clip.height), output_format="JPEG")
+            if clip.kind == "video":
+                st.session_state[FRAME] = frame
+                st.slider("Frame", 0, last, key=FRAME, label_visibility="collapsed",
+                          format="%d")
+                st.caption(f"Frame {frame} of 0–{last} · {t:.2f} s · the player starts "
+                           "once the clip's preview is ready (a few seconds).")
     with chart_col:
         if track is None:
             st.info("Choose the athlete to see their charts.")

@@ -12,6 +12,7 @@ from analysis import ClipInfo, compare_clips
 from dashboard import charts, widgets
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.escape import md
+from dashboard.player import fit_width
 from dashboard.state import display_angles, get_store, user_errors
 
 store = get_store()
@@ -171,5 +172,5 @@ for col, data, track, reps, rep, label in (
     frame = frame_at(track, reps, rep, phase)
     athlete = sessions[data.clip.session_id].athlete_name
     col.image(frame_image(data, frame, track.info.track_id, athlete, tuple(names), False),
-              width="stretch", output_format="JPEG")
+              width=fit_width(data.clip.width, data.clip.height), output_format="JPEG")
     col.caption(f"{md(label)} · frame {frame} · {data.frame_times[frame]:.2f} s")

@@ -146,10 +146,11 @@ def squat_poses(n_frames: int = 90, fps: float = 30.0, width: int = 320, height:
 
 def make_synthetic_clip(store, folder: Path, athlete: str = "Anna Lee",
                         session: str = "Squats", date=None, n_frames: int = 90,
-                        fps: float = 30.0, period_s: float = 1.5) -> int:
+                        fps: float = 30.0, period_s: float = 1.5,
+                        size: tuple[int, int] = (320, 240)) -> int:
     """A squat clip in the store, as the pipeline would leave it, without the estimator:
-    an H.264 video of ``n_frames`` grey frames and the analysis of synthetic poses.
-    Returns the clip id."""
+    an H.264 video of ``n_frames`` grey frames of ``size`` (width, height) and the
+    analysis of synthetic poses. Returns the clip id."""
     import numpy as np
 
     from analysis.filtering import CleanSettings
@@ -159,8 +160,9 @@ def make_synthetic_clip(store, folder: Path, athlete: str = "Anna Lee",
     from dashboard.video_export import write_mp4
 
     folder.mkdir(parents=True, exist_ok=True)
-    width, height = 320, 240
-    video = folder / f"squat-{athlete}-{session}-{date}-{period_s}.mp4".replace(" ", "_")
+    width, height = size
+    video = folder / (f"squat-{athlete}-{session}-{date}-{period_s}-{width}x{height}.mp4"
+                      .replace(" ", "_"))
     shade = np.linspace(60, 140, n_frames).astype(np.uint8)
     write_mp4(((np.full((height, width, 3), s, np.uint8), i / fps) for i, s in enumerate(shade)),
               video, fps)

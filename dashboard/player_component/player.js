@@ -1,0 +1,230 @@
+// The Clip view's player (see dashboard/player.py). Speaks Streamlit's component
+// protocol directly (postMessage), so it needs no build step.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const player = $("player"), stage = $("stage"), video = $("video"), canvas = $("overlay");
+const still = $("still"), playBtn = $("play"), seek = $("seek"), caption = $("caption");
+const speedSel = $("speed");
+
+let args = null, times = [0], last = 0, frame = 0, playing = false, seq = 0;
+let videoUrl = null, overlayUrl = null, overlay = null, stillFrame = -1, lastJump = null;
+let presented = 0, stillSrc = null;
+
+function send(type, data) {
+  window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type }, data), "*");
+}
+function report() {
+  seq += 1;
+  send("streamlit:setComponentValue", { value: { frame, seq }, dataType: "json" });
+}
+function setHeight() {
+  send("streamlit:setFrameHeight", { height: Math.ceil(document.body.scrollHeight) + 2 });
+}
+// Media URLs are server paths ("/media/..."): keep any prefix a reverse proxy adds.
+function fullUrl(url) {
+  if (/^(https?:|data:|blob:)/.test(url)) return url;
+  return location.pathname.split("/component/")[0] + url;
+}
+
+function frameAt(t) {
+  let lo = 0, hi = last;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (times[mid] <= t + 0.002) lo = mid; else hi = mid - 1;
+  }
+  return lo;
+}
+function showVideoAt(i) {
+  if (video.readyState >= 1) video.currentTime = times[i] + 0.001;
+}
+function clamp(i) { return Math.min(Math.max(i, 0), last); }
+
+function updateUi() {
+  seek.value = String(frame);
+  caption.textContent = `Frame ${frame} of 0–${last} · ${times[frame].toFixed(2)} s`;
+  playBtn.innerHTML = playing ? "&#10074;&#10074; Pause" : "&#9654; Play";
+  playBtn.setAttribute("aria-label", playing ? "Pause" : "Play");
+  playBtn.title = playing ? "Pause (space)" : "Play (space)";
+  stage.classList.toggle("still", !playing && stillFrame === frame && !!stillSrc);
+}
+
+function layout() {
+  if (!args) return;
+  let viewport = 900;
+  try { viewport = window.parent.innerHeight; } catch (e) { viewport = screen.availHeight; }
+  // The frame and its controls fit the screen together, portrait clips included.
+  const maxHeight = Math.max(220, viewport * (args.max_height_share || 0.62));
+  const aspect = args.height / args.width;
+  const width = Math.min(document.body.clientWidth, maxHeight / aspect);
+  stage.style.width = `${Math.floor(width)}px`;
+  stage.style.height = `${Math.floor(width * aspect)}px`;
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(width * dpr);
+  canvas.height = Math.round(width * aspect * dpr);
+  draw();
+  setHeight();
+}
+
+function draw() {
+  const ctx = canvas.getContext("2d");
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (!overlay || !args || (!playing && stillFrame === frame && stillSrc)) return;
+  const s = canvas.width / args.width;
+  ctx.scale(s, s);
+  const unit = Math.min(args.width, args.height) / 720;
+  for (const person of overlay.people) {
+    const pos = frame - person.first;
+    const pts = pos >= 0 && pos < person.xy.length ? person.xy[pos] : null;
+    if (!pts) continue;
+    const seen = pts.filter(Boolean);
+    if (seen.length < 2) continue;
+    const tall = Math.max(...seen.map((p) => p[1])) - Math.min(...seen.map((p) => p[1]));
+    const width = Math.max(1, Math.min(3.5 * unit, tall / 50));
+    ctx.lineCap = "round";
+    for (const pass of [0, 1]) {
+      for (const [a, b, colour] of overlay.bones) {
+        if (!pts[a] || !pts[b]) continue;
+        ctx.strokeStyle = pass ? colour : overlay.outline;
+        ctx.lineWidth = pass ? width : width + 2 / s;
+        ctx.beginPath(); ctx.moveTo(pts[a][0], pts[a][1]); ctx.lineTo(pts[b][0], pts[b][1]);
+        ctx.stroke();
+      }
+    }
+    const size = Math.max(10 / s, Math.min(21 * unit, tall / 9));
+    ctx.font = `600 ${size}px sans-serif`;
+    ctx.textBaseline = "middle";
+    const top = Math.min(...seen.map((p) => p[1]));
+    const cx = seen.reduce((t, p) => t + p[0], 0) / seen.length;
+    label(ctx, person.label, cx, top - size, person.colour, "center", size);
+    if (!person.angles) continue;
+    const hips = [pts[23], pts[24], pts[11], pts[12]].filter(Boolean);
+    const mid = hips.length ? hips.reduce((t, p) => t + p[0], 0) / hips.length : null;
+    const values = person.angles.values[pos] || [];
+    person.angles.labels.forEach((name, k) => {
+      const v = values[k];
+      const anchors = person.angles.anchors[k].map((i) => pts[i]);
+      if (v === null || v === undefined || anchors.some((p) => !p)) return;
+      const jx = anchors.reduce((t, p) => t + p[0], 0) / anchors.length;
+      const jy = anchors.reduce((t, p) => t + p[1], 0) / anchors.length;
+      const right = mid === null || jx >= mid;
+      label(ctx, `${name} ${v}°`, jx + (right ? size : -size), jy, person.angles.colours[k],
+            right ? "left" : "right", size);
+    });
+  }
+}
+
+function label(ctx, text, x, y, colour, align, size) {
+  const w = ctx.measureText(text).width + size * 0.6, h = size * 1.35;
+  const x0 = align === "center" ? x - w / 2 : align === "left" ? x : x - w;
+  ctx.fillStyle = colour;
+  ctx.fillRect(x0, y - h / 2, w, h);
+  ctx.fillStyle = "#ffffff";
+  ctx.textAlign = "left";
+  ctx.fillText(text, x0 + size * 0.3, y);
+}
+
+function tick(now, meta) {
+  presented += 1;
+  frame = frameAt(meta ? meta.mediaTime : video.currentTime);
+  draw();
+  updateUi();
+  if (playing) schedule();
+}
+function schedule() {
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(tick);
+  else requestAnimationFrame(() => tick(0, null));
+}
+
+function play() {
+  if (playing || !args) return;
+  if (frame >= last) { frame = 0; showVideoAt(0); }   // Play at the end starts again
+  playing = true;
+  video.playbackRate = Number(speedSel.value);
+  updateUi(); draw();
+  video.play().then(schedule).catch(() => { playing = false; updateUi(); });
+}
+function pause(send_it = true) {
+  if (!playing) return;
+  playing = false;
+  video.pause();
+  frame = frameAt(video.currentTime);
+  showVideoAt(frame);
+  updateUi(); draw();
+  if (send_it) report();
+}
+function step(delta) {
+  pause(false);
+  frame = clamp(frame + delta);
+  showVideoAt(frame);
+  updateUi(); draw();
+  report();
+}
+
+playBtn.addEventListener("click", () => (playing ? pause() : play()));
+$("prev").addEventListener("click", () => step(-1));
+$("next").addEventListener("click", () => step(1));
+speedSel.addEventListener("change", () => { video.playbackRate = Number(speedSel.value); });
+seek.addEventListener("input", () => {
+  pause(false);
+  frame = clamp(Number(seek.value));
+  showVideoAt(frame);
+  updateUi(); draw();
+});
+seek.addEventListener("change", report);
+player.addEventListener("keydown", (e) => {
+  if (e.target === speedSel) return;
+  if (e.key === " ") { e.preventDefault(); playing ? pause() : play(); }
+  else if (e.key === "ArrowLeft") { e.preventDefault(); step(-1); }
+  else if (e.key === "ArrowRight") { e.preventDefault(); step(1); }
+});
+stage.addEventListener("click", () => player.focus());
+video.addEventListener("ended", () => {
+  playing = false; frame = last; updateUi(); draw(); report();
+});
+video.addEventListener("loadedmetadata", () => showVideoAt(frame));
+still.addEventListener("load", updateUi);
+window.addEventListener("resize", layout);
+
+function render(a) {
+  const first = args === null;
+  args = a;
+  times = a.times.length ? a.times : [0];
+  last = times.length - 1;
+  seek.max = String(last);
+  if (first) {
+    for (const s of a.speeds) {
+      const o = document.createElement("option");
+      o.value = String(s); o.textContent = `${s}×`; o.selected = s === 1;
+      speedSel.appendChild(o);
+    }
+  }
+  if (a.video_url !== videoUrl) { videoUrl = a.video_url; video.src = fullUrl(videoUrl); }
+  if (a.overlay_url !== overlayUrl) {
+    overlayUrl = a.overlay_url;
+    fetch(fullUrl(overlayUrl)).then((r) => r.json()).then((o) => { overlay = o; draw(); });
+  }
+  // The server moves the frame only when it means to (another clip, a jump): a report
+  // of ours coming back never pulls the player back while the user steps on.
+  if (a.jump !== lastJump) {
+    lastJump = a.jump;
+    if (playing) pause(false);
+    frame = clamp(a.frame);
+    showVideoAt(frame);
+  }
+  if (a.still !== stillSrc) { stillSrc = a.still; still.src = a.still; }
+  stillFrame = a.frame;
+  updateUi();
+  layout();
+}
+
+window.addEventListener("message", (event) => {
+  if (event.data && event.data.type === "streamlit:render") render(event.data.args);
+});
+// Read by the browser tests and the dashboard benchmark.
+window.clipPlayer = {
+  get frame() { return frame; }, get playing() { return playing; },
+  get presented() { return presented; }, play, pause, step,
+};
+send("streamlit:componentReady", { apiVersion: 1 });
