@@ -433,7 +433,9 @@ def run_file(
                 height = height_m if track_id == athlete_track else None
                 yield TrackResult(poses, analyse_poses(poses, kind, fps, settings, height))
 
-        store.write_clip_results(clip.id, results(), athlete_track=athlete_track)
+        # The frames decoded, not the header's count: a container may overstate it.
+        store.write_clip_results(clip.id, results(), athlete_track=athlete_track,
+                                 frame_count=collector.frames_read)
     except AnalysisCancelled:
         store.delete_clip(clip.id)
         raise

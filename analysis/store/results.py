@@ -158,6 +158,7 @@ class ResultRecords(ClipRecords):
         results: Iterable[TrackResult],
         *,
         athlete_track: int | None = None,
+        frame_count: int | None = None,
     ) -> ClipInfo:
         """Write a clip's tracks, poses and metrics in ONE transaction and mark it done.
 
@@ -166,6 +167,8 @@ class ResultRecords(ClipRecords):
         row of this clip written so far, marks the clip failed with the reason (in a second
         transaction) and propagates. Tracks already stored for the clip are replaced. The
         athlete is ``athlete_track`` or, by default, the track seen in the most frames.
+        ``frame_count``: the frames actually decoded, replacing the count registered from
+        the container's header (which some files overstate); the duration follows it.
         """
         try:
             with self._writing() as session:
@@ -180,6 +183,9 @@ class ResultRecords(ClipRecords):
                         chosen = max(tracks, key=lambda t: (t.frames_seen, -t.track_id)).track_id
                     for track in tracks:
                         track.is_athlete = track.track_id == chosen
+                if frame_count is not None and clip.kind == "video":
+                    clip.frame_count = max(int(frame_count), 1)
+                    clip.duration_s = clip.frame_count / clip.fps if clip.fps > 0 else 0.0
                 clip.status, clip.error, clip.finished_at = "done", None, utcnow()
                 session.flush()
                 return clip_info(clip, clip.session.athlete_id, tracks)
