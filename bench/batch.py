@@ -1,0 +1,215 @@
+"""Benchmark of batches: clips per minute on this machine's cores and on a Dask cluster,
+and the rate at which the database takes results (what a cluster stops scaling at).
+
+Clips of ``--seconds`` s (default 2) cut from ``../shared/media/parkour_walk.mp4`` at
+half size (884x497, two people) are analysed by ``python -m analysis batch``'s code
+(:func:`analysis.batch.run_batch`) into a fresh database each time, with
+
+- the local engine, 1 process, then 2 processes (target: 2 >= 1.7 x 1);
+- the Dask engine on a ``LocalCluster`` of 2 worker processes of 1 thread (target: within
+  10 % of the local engine with 2 processes).
+
+Clips per minute count from the first file sent to the last result, models already loaded
+(start-up is printed apart). The database is a throw-away PostgreSQL server (Debian's
+binaries, as the tests run it) for all three, so they write alike; without it, SQLite and
+no Dask figure.
+
+Then the database alone: one clip's real results (tracks, poses, metrics) written again
+and again as new clips (register, mark running, one transaction of results) by 1 and 2
+writer processes: results written per second, the ceiling of a cluster (see
+bench/README.md for the projection to N machines).
+
+It prints, never asserts. This machine has 2 cores shared with other work: the figures
+are noisy, run it twice before reading much into a ratio.
+
+    .venv/bin/python bench/batch.py [--clips 8] [--seconds 2] [--writes 30] [--sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from analysis.batch import DONE, DaskEngine, LocalEngine, plan, run_batch  # noqa: E402
+from analysis.pipeline import PipelineSettings, TrackCollector, analyse_poses  # noqa: E402
+from analysis.store import Store, TrackResult  # noqa: E402
+from tests.analysis.batch_media import cut_clip  # noqa: E402
+
+MEDIA = Path(__file__).resolve().parent.parent.parent / "shared" / "media"
+SPAWN = multiprocessing.get_context("spawn")
+
+
+class Databases:
+    """Fresh databases: on a throw-away PostgreSQL server when Debian's is installed."""
+
+    def __init__(self, folder: Path, sqlite: bool) -> None:
+        self.folder, self.server, self.n = folder, None, 0
+        if not sqlite:
+            from tests.postgres import PostgresServer, find_binaries
+
+            binaries = find_binaries()
+            if binaries is not None:
+                self.server = PostgresServer(binaries)
+                self.server.start()
+
+    @property
+    def kind(self) -> str:
+        return "PostgreSQL" if self.server is not None else "SQLite"
+
+    def new(self) -> str:
+        if self.server is not None:
+            return self.server.create_database()
+        self.n += 1
+        return f"sqlite:///{self.folder / f'bench{self.n}.db'}"
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def make_clips(folder: Path, clips: int, seconds: float) -> Path:
+    source = MEDIA / "parkour_walk.mp4"
+    frames = int(round(30 * seconds))
+    archive = folder / "archive" / "Bench Athlete"
+    for i in range(clips):
+        start = (i * 37) % max(1, 230 - frames)  # different frames: different bytes
+        cut_clip(source, archive / f"clip{i:02d}.mp4", start, frames)
+    return archive.parent
+
+
+def timed_batch(archive: Path, engine: Any, url: str) -> dict[str, float]:
+    files = plan([archive])
+    began = time.monotonic()
+    report = run_batch(files, "Bench", engine, db_url=url)
+    total = time.monotonic() - began
+    done = report.count(DONE)
+    if done != len(files):
+        print(f"  warning: {len(files) - done} of {len(files)} files not analysed: "
+              f"{report.failure_lines()[:1]}")
+    return {"clips_per_min": report.files_per_minute(), "elapsed": report.elapsed_s,
+            "startup": total - report.elapsed_s, "frames_per_s": report.frames / report.elapsed_s}
+
+
+def one_clip_results(clip: Path) -> tuple[list[TrackResult], dict[str, Any]]:
+    """The real results of one clip, as the pipeline writes them, and its registration."""
+    from estimator import PoseEstimator, probe
+
+    settings = PipelineSettings()
+    collector = TrackCollector()
+    for frame in PoseEstimator(max_people=settings.max_people).process(clip):
+        collector.add(frame)
+    info = probe(clip)
+    results = []
+    for track_id in collector.track_ids:
+        poses = collector.track(track_id)
+        results.append(TrackResult(poses, analyse_poses(poses, "video", info.fps, settings)))
+    registration = dict(file_name=clip.name, stored_path=str(clip), kind="video",
+                        fps=info.fps, width=info.width, height=info.height,
+                        frame_count=info.frame_count, duration_s=info.frame_count / info.fps,
+                        settings=settings.to_dict())
+    return results, registration
+
+
+def _writer(url: str, session_id: int, results: list[TrackResult],
+            registration: dict[str, Any], count: int, start: Any, out: Any) -> None:
+    store = Store(url)
+    start.wait()
+    began = time.monotonic()
+    for _ in range(count):
+        clip, _created = store.register_clip(session_id, sha256=uuid.uuid4().hex * 2,
+                                             **registration)
+        store.set_clip_status(clip.id, "running")
+        store.write_clip_results(clip.id, results)
+    out.put(time.monotonic() - began)
+
+
+def write_rate(url: str, results: list[TrackResult], registration: dict[str, Any],
+               writers: int, count: int) -> float:
+    """Clips' results written per second by ``writers`` processes, ``count`` each."""
+    store = Store(url)
+    _athlete, session = store.get_or_create_athlete_session("Writer", f"w{writers}")
+    start, out = SPAWN.Event(), SPAWN.Queue()
+    processes = [SPAWN.Process(target=_writer, args=(url, session.id, results, registration,
+                                                     count, start, out))
+                 for _ in range(writers)]
+    for p in processes:
+        p.start()
+    time.sleep(3.0)  # every writer has its store open
+    start.set()
+    seconds = max(out.get(timeout=600) for _ in processes)
+    for p in processes:
+        p.join()
+    return writers * count / seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clips", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--writes", type=int, default=30, help="clips written per writer")
+    parser.add_argument("--sqlite", action="store_true", help="SQLite even with PostgreSQL")
+    args = parser.parse_args()
+    if not (MEDIA / "parkour_walk.mp4").is_file():
+        print(f"SKIP: real media not found at {MEDIA}")
+        return
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    folder = Path(tempfile.mkdtemp(prefix="posture-batch-bench-"))
+    archive = make_clips(folder, args.clips, args.seconds)
+    dbs = Databases(folder, args.sqlite)
+    print(f"{args.clips} clips of {args.seconds:g} s (884x497, 30 fps, two people), "
+          f"{dbs.kind}; {multiprocessing.cpu_count()} cores, shared with other work")
+    rows: dict[str, dict[str, float]] = {}
+    try:
+        rows["local, 1 process"] = timed_batch(archive, LocalEngine(1), dbs.new())
+        rows["local, 2 processes"] = timed_batch(archive, LocalEngine(2), dbs.new())
+        if dbs.server is not None:
+            from distributed import Client, LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
+                    Client(cluster) as client:
+                rows["dask, 2 workers"] = timed_batch(archive, DaskEngine(client=client),
+                                                      dbs.new())
+        print(f"\n{'engine':<20} {'clips/min':>9} {'frames/s':>9} {'start-up s':>10}  ratio")
+        one = rows["local, 1 process"]["clips_per_min"]
+        two = rows["local, 2 processes"]["clips_per_min"]
+        for name, row in rows.items():
+            if name == "local, 1 process":
+                ratio = "1.00"
+            elif name.startswith("local"):
+                ratio = f"{row['clips_per_min'] / one:.2f} x 1 process (target >= 1.70)"
+            else:
+                ratio = (f"{row['clips_per_min'] / two:.2f} x local 2 processes "
+                         "(target >= 0.90)")
+            print(f"{name:<20} {row['clips_per_min']:>9.1f} {row['frames_per_s']:>9.1f} "
+                  f"{row['startup']:>10.1f}  {ratio}")
+
+        results, registration = one_clip_results(next(archive.rglob("*.mp4")))
+        rates = {w: write_rate(dbs.new(), results, registration, w, args.writes)
+                 for w in (1, 2)}
+        print(f"\ndatabase ({dbs.kind}) writes of one clip's results "
+              f"({len(results)} tracks, {registration['frame_count']} frames):")
+        for w, rate in rates.items():
+            print(f"  {w} writer{'s' if w > 1 else ''}: {rate:.1f} results/s "
+                  f"= {60 * rate:.0f} clips/min")
+        per_machine = two
+        ceiling = 60 * max(rates.values())
+        print(f"\nprojection: one 2-core machine {per_machine:.1f} clips/min of these clips; "
+              f"the database takes about {ceiling:.0f} clips/min of results, so a cluster "
+              f"stops scaling near {ceiling / per_machine:.0f} such machines (fewer for "
+              "longer clips: writes grow with frames as the analysis does)")
+    finally:
+        dbs.close()
+
+
+if __name__ == "__main__":
+    main()
