@@ -509,6 +509,24 @@ def comparison_figure(
     return _panel_layout(fig, rows)
 
 
+def progress_points(table: pd.DataFrame) -> list[str]:
+    """The x axis of a progress chart: one category per session (or clip), oldest first,
+    ``YYYY-MM-DD`` and its title, so two sessions on one day are two points side by side
+    (a date axis stacked them and ticked hours); labels are plain text."""
+    keys = ["date", "session_id"] + (["clip_id"] if "clip_id" in table else [])
+    rows = table.drop_duplicates(keys).sort_values(keys)
+    return [_point_label(r) for _, r in rows.iterrows()]
+
+
+def _point_label(row: pd.Series) -> str:
+    label = f"{pd.Timestamp(row['date']):%Y-%m-%d}"
+    if "session" in row and isinstance(row["session"], str):
+        label += f"<br>{html(row['session'])}"
+    if isinstance(row.get("file_name"), str) and pd.notna(row.get("clip_id")):
+        label += f"<br>{html(row['file_name'])} ({int(row['clip_id'])})"
+    return label
+
+
 def progress_figure(
     table: pd.DataFrame,
     value: str,
@@ -516,37 +534,43 @@ def progress_figure(
     unit: str,
     title: str,
 ) -> go.Figure:
-    """One metric across sessions over time: one line per angle or pair, coloured by side;
-    ``title`` and ``unit`` name the y axis.
+    """One metric across sessions: one line per angle or pair; ``title`` and ``unit`` name
+    the y axis.
 
-    ``table``: one row per clip with ``date`` and, per name in ``names``, the
-    column ``value`` of that name (a long table with ``name`` and ``value``); an optional
-    ``session`` column (titles, plain text) is shown on hover.
+    A joint keeps one colour (left and right of a knee are the same colour), its sides
+    told apart by the line: solid left, dashed right, dotted for a midline angle or a
+    pair. ``table``: the long table of :meth:`Store.progress` (``date``, ``session_id``,
+    ``session``, optionally ``clip_id`` and ``file_name``, ``name`` and the column
+    ``value``); each session (or clip) is one category of the x axis.
     """
     fig = go.Figure()
-    dashes = ("solid", "dash", "dot", "dashdot")
     joints = list(dict.fromkeys(joint_of(n) for n in names))
+    colours = (PALETTE.compare[0], PALETTE.tracks[1], PALETTE.tracks[3], PALETTE.tracks[4],
+               PALETTE.tracks[2], PALETTE.tracks[0], PALETTE.tracks[7], PALETTE.tracks[5])
+    order = progress_points(table) if not table.empty else []
     for name in names:
-        rows = table[table["name"] == name].sort_values("date")
+        rows = table[table["name"] == name].sort_values(["date", "session_id"])
         if rows.empty:
             continue
-        colour = PALETTE.side_chart(name)
+        side = "left" if name.startswith("left_") else "right" if name.startswith(
+            "right_") else "centre"
         fig.add_trace(
             go.Scatter(
-                x=rows["date"], y=rows[value], mode="lines+markers",
+                x=[_point_label(r) for _, r in rows.iterrows()], y=rows[value],
+                mode="lines+markers",
                 name=title_of(name.replace("left_", "left ").replace("right_", "right ")),
-                line={"color": colour, "width": 2,
-                      "dash": dashes[joints.index(joint_of(name)) % 4]},
-                marker={"size": 8},
-                customdata=(rows[["session"]].map(html).to_numpy() if "session" in rows
-                            else None),
-                hovertemplate="%{x|%Y-%m-%d}: %{y:.1f} " + unit
-                + ("<br>%{customdata[0]}" if "session" in rows else "") + "<extra></extra>",
+                line={"color": colours[joints.index(joint_of(name)) % len(colours)],
+                      "width": 2,
+                      "dash": {"left": "solid", "right": "dash", "centre": "dot"}[side]},
+                marker={"size": 9, "symbol": {"left": "circle", "right": "diamond",
+                                              "centre": "square"}[side]},
+                hovertemplate="%{x}: %{y:.1f} " + unit + "<extra>%{fullData.name}</extra>",
             )
         )
-    finish(fig, 380, top=60)
-    fig.update_layout(hovermode="closest")
-    fig.update_xaxes(title_text="Session date")
+    finish(fig, 420, top=60)
+    fig.update_layout(hovermode="closest", margin={"b": 40})
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order,
+                     title_text="Session", title_standoff=18, automargin=True)
     fig.update_yaxes(title_text=f"{title} ({unit})")
     return fig
 

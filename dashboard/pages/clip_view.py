@@ -28,6 +28,7 @@ from dashboard.repetitions_panel import (
     repetitions_chart,
 )
 from dashboard.state import (
+    CURRENT_ATHLETE,
     CURRENT_CLIP,
     DISPLAY_ANGLES,
     display_angles,
@@ -73,6 +74,7 @@ if clip_id != st.session_state.get(CURRENT_CLIP) or JUMP not in st.session_state
     st.session_state.pop(FRAME, None)
     st.session_state[JUMP] = st.session_state.get(JUMP, 0) + 1  # the player starts at 0
 clip = store.get_clip(clip_id)
+st.session_state[CURRENT_ATHLETE] = clip.athlete_id  # Progress and Compare open on them
 
 if clip.status == "failed":
     st.error(md(f"The analysis of {clip.file_name} failed: {clip.error or 'no reason given'}"))

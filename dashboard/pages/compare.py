@@ -13,7 +13,13 @@ from dashboard import charts, widgets
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.escape import md
 from dashboard.player import fit_width
-from dashboard.state import display_angles, get_store, user_errors
+from dashboard.state import (
+    CURRENT_ATHLETE,
+    CURRENT_CLIP,
+    display_angles,
+    get_store,
+    user_errors,
+)
 
 store = get_store()
 st.title("Compare")
@@ -61,9 +67,24 @@ def pick(side: str, default: ClipInfo, column) -> ClipInfo:
         return in_session[clip_id]
 
 
+def defaults() -> tuple[ClipInfo, ClipInfo]:
+    """A and B to open on: the clip just viewed (else the latest) as B, and the same
+    athlete's clip before it as A (another athlete's only when they have no other)."""
+    wanted = st.session_state.get(CURRENT_CLIP)
+    b = next((c for c in clips if c.id == wanted), None)
+    if b is None:
+        athlete = st.session_state.get(CURRENT_ATHLETE)
+        b = next((c for c in reversed(clips) if c.athlete_id == athlete), clips[-1])
+    own = [c for c in clips if c.athlete_id == b.athlete_id and c.id != b.id]
+    earlier = [c for c in own if c.id < b.id]
+    a = (earlier or own or [c for c in clips if c.id != b.id])[-1]
+    return a, b
+
+
 left, right = st.columns(2, gap="large")
-clip_a = pick("A", clips[-2], left)
-clip_b = pick("B", clips[-1], right)
+default_a, default_b = defaults()
+clip_a = pick("A", default_a, left)
+clip_b = pick("B", default_b, right)
 data_a, data_b = load_clip(clip_a), load_clip(clip_b)
 track_a, track_b = data_a.tracks[clip_a.athlete_track], data_b.tracks[clip_b.athlete_track]
 label_a = f"A: {labels.get(clip_a.id, clip_a.file_name)}"

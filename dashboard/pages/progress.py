@@ -28,6 +28,8 @@ if not athletes:
     st.info("No athletes yet: create one and analyse a clip on the **Analyse** page.")
     st.stop()
 current = st.session_state.get(CURRENT_ATHLETE)
+if current in athletes:  # the athlete just worked on (Analyse, Clip view, a link)
+    st.session_state["progress_athlete"] = current
 top = st.columns([2, 2, 1.4])
 athlete_id = top[0].selectbox(
     "Athlete", list(athletes), index=list(athletes).index(current) if current in athletes else 0,
