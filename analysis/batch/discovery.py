@@ -42,11 +42,13 @@ MEDIA_SUFFIXES = frozenset(
 @dataclass(frozen=True)
 class BatchFile:
     """One file of a batch: where it is, its athlete's name (None when it could not be
-    read, ``problem`` then says why)."""
+    read, ``problem`` then says why), and the name to show for it (an upload's own name;
+    default the file's)."""
 
     path: Path
     athlete: str | None
     problem: str | None = None
+    name: str | None = None
 
 
 def find_files(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:

@@ -25,6 +25,7 @@ store's recovery at the end.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -140,8 +141,7 @@ def run_batch(
     if not tasks:
         return _finish(report, store)
     batch_id = uuid.uuid4().hex[:12]
-    tasks = [BatchTask(t.index, t.path, t.athlete_id, t.session_id, t.settings, url, batch_id)
-             for t in tasks]
+    tasks = [dataclasses.replace(t, batch_id=batch_id) for t in tasks]
     try:
         engine.start(settings.max_people, batch_id)
         report.engine = engine.describe()
@@ -189,7 +189,7 @@ def _tasks(store: Any, files: Sequence[BatchFile], title: str, date: dt.date | N
             report.results.append(TaskResult(index, path, SKIPPED,
                                              f"same bytes as {twin} (one clip kept)"))
             continue
-        tasks.append(BatchTask(index, path, ids[0], ids[1], recorded, url, ""))
+        tasks.append(BatchTask(index, path, ids[0], ids[1], recorded, url, "", item.name))
     return tasks
 
 

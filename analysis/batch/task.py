@@ -50,6 +50,7 @@ class BatchTask:
     settings: dict[str, Any]
     db_url: str
     batch_id: str
+    file_name: str | None = None  # the name shown (an upload's own); default the path's
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def run_task(task: BatchTask) -> TaskResult:
         store = store_for(task.db_url)
         with _RUN_LOCK:
             outcome = run_file(store, task.path, task.athlete_id, task.session_id, settings,
-                               estimator=estimator, cancel=abandon)
+                               estimator=estimator, cancel=abandon, file_name=task.file_name)
         clip = store.get_clip(outcome.clip_id)
     except AnalysisCancelled:
         return result(CANCELLED, "cancelled while running: nothing of it was kept")

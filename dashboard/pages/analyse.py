@@ -8,7 +8,7 @@ import streamlit as st
 
 from analysis import CleanSettings, PipelineSettings
 from analysis import files as datafiles
-from dashboard import charts, jobs, widgets
+from dashboard import charts, cluster, jobs, widgets
 from dashboard.escape import md
 from dashboard.height import height_input, parse_height
 from dashboard.state import (
@@ -138,13 +138,28 @@ def _settings() -> PipelineSettings:
 # ---------------------------------------------------------------- run
 job: jobs.AnalysisJob | None = st.session_state.get(JOB)
 busy = job is not None and job.running
+cluster_job: cluster.ClusterJob | None = st.session_state.get(cluster.JOB)
+busy = busy or (cluster_job is not None and cluster_job.running)
 ready = bool(uploads) and athlete_id is not None
+scheduler = cluster.scheduler_address()  # POSTURE_DASK_SCHEDULER: large batches elsewhere
+to_cluster = scheduler is not None and st.toggle(
+    "Send to the cluster", key="analyse_to_cluster",
+    help=f"Analysed by the Dask cluster at {scheduler}, not by this server: for large "
+    "batches.")
 run = st.button(
     "Analyse", type="primary", disabled=busy or not ready, key="analyse_run",
     help=None if ready else "Choose an athlete and add at least one file.",
 )
 
-if run and ready and not busy:
+if run and ready and not busy and to_cluster:
+    with user_errors():
+        st.session_state[cluster.JOB] = cluster.start(
+            store, athlete_id,
+            session_id if session_id is not None
+            else jobs.NewSession(title, day, tuple(widgets.parse_tags(tags))),
+            _settings(), uploads, datafiles.data_dir(), scheduler)
+        st.session_state[UPLOADER_ROUND] = st.session_state.get(UPLOADER_ROUND, 0) + 1
+elif run and ready and not busy:
     with user_errors():
         settings = _settings()
         # Shown only past half a second: while the models load (or finish warming up).
@@ -237,3 +252,8 @@ if job is not None:
                          icon=":material/play_circle:"):
                 st.session_state[CURRENT_CLIP] = item.clip_id
                 st.switch_page("dashboard/pages/clip_view.py")
+
+cluster_job = st.session_state.get(cluster.JOB)
+if cluster_job is not None:
+    st.subheader("On the cluster" if cluster_job.running else "Last batch on the cluster")
+    cluster.follow(cluster_job)
