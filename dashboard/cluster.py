@@ -78,19 +78,20 @@ class ClusterJob:
 
     def lines(self) -> list[tuple[str, str]]:
         """(status, line) per finished file, failures first."""
-        shown = [(r.status, f"{self.names[r.index]}: {_said(r)}") for r in list(self.results)]
+        shown = [(r.status, f"{self.names[r.index]}: {_said(r, self.names[r.index])}")
+                 for r in list(self.results)]
         shown += [(FAILED, f"{name}: {why}") for name, why in self.rejected]
         return sorted(shown, key=lambda item: item[0] != FAILED)
 
 
-def _said(result: TaskResult) -> str:
+def _said(result: TaskResult, name: str) -> str:
     if result.status == DONE:
         people = {0: "nobody found", 1: "1 person"}.get(result.people, f"{result.people} people")
         return f"analysed in {result.seconds:.1f} s on {result.worker}, {people}"
     if result.status == SKIPPED:
         return "already analysed in this session"
-    text = result.message
-    return text.split(": ", 1)[1] if ": " in text and result.status == FAILED else text
+    text = result.message  # the pipeline's messages start with the file's name
+    return text[len(name) + 2:] if text.startswith(f"{name}: ") else text
 
 
 def start(store: Store, athlete_id: int, session: Any, settings: PipelineSettings,
