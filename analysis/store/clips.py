@@ -216,6 +216,31 @@ class ClipRecords(StoreBase):
             session.execute(delete(Clip).where(Clip.id == lookup_int(clip_id)))
 
     @_guarded
+    def update_clip(self, clip_id: int, *, file_name: str | None = None,
+                    session_id: int | None = None) -> ClipInfo:
+        """Rename a clip (the name shown and exported; the stored file keeps its own)
+        and/or move it to another session of the same athlete."""
+        try:
+            with self._writing() as session:
+                row = clip_row(session, clip_id)
+                if file_name is not None:
+                    name = display_name(file_name, FILE_NAME_MAX)
+                    if not name:
+                        raise AnalysisError("A clip needs a name.")
+                    row.file_name = name
+                if session_id is not None and int(session_id) != row.session_id:
+                    target = session_row(session, session_id)
+                    if target.athlete_id != row.session.athlete_id:
+                        raise AnalysisError(
+                            "A clip can only move to another session of the same athlete.")
+                    row.session_id = target.id
+                session.flush()
+                session.refresh(row)
+                return clip_info(row, row.session.athlete_id, list(row.tracks))
+        except sa_exc.IntegrityError as error:
+            raise AnalysisError("That session already holds the same file.") from error
+
+    @_guarded
     def set_athlete_track(self, clip_id: int, track_id: int) -> None:
         """Choose which person (track id) of a clip is the athlete."""
         with self._writing() as session:

@@ -149,7 +149,7 @@ def test_sessions_lists_athletes_sessions_and_clips_and_searches(store: Store, t
     table = at.dataframe[0].value
     assert set(table["Athlete"]) == {"Anna Lee", "Bob Marsh"}
     squat = table[table["Session"] == "Squats"].iloc[0]
-    assert squat["Status"] == "analysed" and squat["People"] == 1 and squat["Frames"] == 90
+    assert (squat["Status"], squat["People"], squat["Frames"]) == ("analysed", "1", "90")
 
     at.text_input(key="sessions_search").input("speed").run()
     found = at.dataframe[0].value
