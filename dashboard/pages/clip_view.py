@@ -20,7 +20,7 @@ from dashboard.corrections_panel import corrections_panel
 from dashboard.escape import md
 from dashboard.frames import load_preview
 from dashboard.player import clip_player, fit_width, reported_frame
-from dashboard.render import export_annotated_clip
+from dashboard.render import EXPORT_MAX_SIDE, export_annotated_clip
 from dashboard.repetitions_panel import (
     describe,
     repetition_controls,
@@ -106,7 +106,8 @@ if tracks:
         "Athlete is",
         list(tracks),
         index=list(tracks).index(athlete_track) if athlete_track in tracks else 0,
-        format_func=lambda t: f"{track_label(t)} · in {tracks[t].frames_seen} frames",
+        format_func=lambda t: track_label(t) if clip.kind == "photo" else
+        f"{track_label(t)} · in {widgets.plural(tracks[t].frames_seen, 'frame')}",
         key=f"athlete_track_{clip.id}",
         help="Which person the metrics, labels and exports are about.",
         disabled=not current_access().can_edit,
@@ -262,12 +263,14 @@ def _viewer() -> None:
 
 def photo_angles(view) -> None:
     row = view.angles.iloc[0] if len(view.angles) else pd.Series(dtype=float)
+    shown = [n for n in names if n in row.index]
+    # Text, so an angle whose joints are not visible reads so (never "None").
     table = pd.DataFrame(
-        {"Angle": [widgets.angle_label(n) for n in names if n in row.index],
-         "Degrees": [row[n] for n in names if n in row.index]}
+        {"Angle": [widgets.angle_label(n) for n in shown],
+         "Angle (°)": [f"{row[n]:.0f}°" if np.isfinite(row[n]) else "not visible"
+                       for n in shown]}
     )
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"Degrees": st.column_config.NumberColumn(format="%.0f°")})
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 if clip.tracks:
@@ -364,4 +367,7 @@ if clip.tracks:
                     file_name=f"{stem}-annotated.mp4", mime="video/mp4",
                     icon=":material/download:", key="download_video", on_click="ignore",
                 )
-            side_col.caption("H.264 MP4: plays in any browser and on phones.")
+            side_col.caption(
+                "H.264 MP4: plays in any browser and on phones. Drawn at most "
+                f"{EXPORT_MAX_SIDE} pixels on the long side (the clip is "
+                f"{clip.width}×{clip.height}).")

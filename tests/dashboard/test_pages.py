@@ -366,7 +366,7 @@ def test_a_photo_shows_the_athlete_drawn_and_their_angles(store: Store, tmp_path
     assert len(at.get("imgs")) == 1
     table = at.dataframe[0].value
     knee = table[table["Angle"] == "Left knee"].iloc[0]
-    assert 60 < knee["Degrees"] < 100  # the synthetic squat's mid-depth frame
+    assert 60 < float(knee["Angle (°)"].rstrip("°")) < 100  # the squat's mid-depth frame
     assert any(b.proto.label == "Angles CSV" for b in at.get("download_button"))
 
 
