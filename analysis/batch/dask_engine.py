@@ -25,6 +25,7 @@ from analysis.batch.task import (
     TaskResult,
     abandon_batch,
     forget_batch,
+    models_loaded,
     run_task,
 )
 from analysis.errors import AnalysisError
@@ -90,6 +91,14 @@ class DaskEngine:
                 text = str(reply.get("exception_text") or reply.get("text") or reply)
                 raise AnalysisError(
                     f"Dask worker {worker} could not load the models: {text.strip()}")
+        try:  # the scheduler too must import the project to read the tasks
+            client.submit(models_loaded, pure=False).result(timeout=WORKER_WAIT_S)
+        except Exception as error:  # noqa: BLE001 -- said in one line, nothing written
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise AnalysisError(
+                f"The Dask cluster cannot run this project's tasks ({type(error).__name__}: "
+                f"{first}): start the scheduler and the workers with the project importable "
+                "(PYTHONPATH set to its folder), at the same version as here.") from error
         return self.capacity()
 
     def capacity(self) -> int:

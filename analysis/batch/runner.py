@@ -6,13 +6,14 @@ call. In order:
 
 1. the database must suit the engine (the Dask engine refuses SQLite: its file cannot be
    shared between machines);
-2. each athlete's session (the batch's title and date) is found or created, here, before
+2. the engine starts (models loaded once per worker process; a cluster that cannot run
+   the project's tasks is refused here, before any row is written);
+3. each athlete's session (the batch's title and date) is found or created, here, before
    any file is sent: workers never race to create the same athlete;
-3. a file with the same bytes as another of the same athlete's session in this batch is
+4. a file with the same bytes as another of the same athlete's session in this batch is
    skipped (the store keeps one clip per session and sha256);
-4. the engine starts (models loaded once per worker process) and is kept busy with
-   exactly as many files as it has processes; each result is handed to ``on_result`` as
-   it arrives (the progress bar).
+5. the engine is kept busy with exactly as many files as it has processes; each result
+   is handed to ``on_result`` as it arrives (the progress bar).
 
 Stopping (:class:`BatchControl`; Ctrl-C in the command line): the first request stops
 scheduling (no new file starts, running ones finish and are kept; files not started are
@@ -25,7 +26,6 @@ store's recovery at the end.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import os
 import signal
@@ -135,19 +135,18 @@ def run_batch(
             "engine.")
     _clean_name(session, "session")  # a title the store refuses refuses the whole batch
     store = Store(url)
-    report = BatchReport(total=len(files))
-    tasks = _tasks(store, files, session, date, settings, url, report)
-    report.engine = engine.name
-    if not tasks:
-        return _finish(report, store)
+    report = BatchReport(total=len(files), engine=engine.name)
     batch_id = uuid.uuid4().hex[:12]
-    tasks = [dataclasses.replace(t, batch_id=batch_id) for t in tasks]
     try:
-        engine.start(settings.max_people, batch_id)
-        report.engine = engine.describe()
-        began = time.monotonic()
-        _drive(engine, tasks, control, report, on_result, note, batch_id)
-        report.elapsed_s = time.monotonic() - began
+        if any(item.athlete is not None for item in files):
+            # before any row is written: a cluster that cannot run the batch writes nothing
+            engine.start(settings.max_people, batch_id)
+            report.engine = engine.describe()
+        tasks = _tasks(store, files, session, date, settings, url, report, batch_id)
+        if tasks:
+            began = time.monotonic()
+            _drive(engine, tasks, control, report, on_result, note, batch_id)
+            report.elapsed_s = time.monotonic() - began
     finally:
         engine.close()
     return _finish(report, store)
@@ -162,7 +161,8 @@ def _finish(report: BatchReport, store: Any) -> BatchReport:
 
 
 def _tasks(store: Any, files: Sequence[BatchFile], title: str, date: dt.date | None,
-           settings: PipelineSettings, url: str, report: BatchReport) -> list[BatchTask]:
+           settings: PipelineSettings, url: str, report: BatchReport, batch_id: str
+           ) -> list[BatchTask]:
     """The files to send (with session ids); the others recorded in ``report`` at once."""
     sessions: dict[str, tuple[int, int] | str] = {}
     tasks: list[BatchTask] = []
@@ -189,7 +189,8 @@ def _tasks(store: Any, files: Sequence[BatchFile], title: str, date: dt.date | N
             report.results.append(TaskResult(index, path, SKIPPED,
                                              f"same bytes as {twin} (one clip kept)"))
             continue
-        tasks.append(BatchTask(index, path, ids[0], ids[1], recorded, url, "", item.name))
+        tasks.append(BatchTask(index, path, ids[0], ids[1], recorded, url, batch_id,
+                               item.name))
     return tasks
 
 
