@@ -47,3 +47,4 @@ bench: setup
 	$(PY) bench/analysis.py
 	$(PY) bench/photo_memory.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/batch.py
