@@ -3,6 +3,7 @@
 The public surface of the estimator layer; see ``DESIGN.md`` and the modules:
 
 - :mod:`estimator.pipeline`: :class:`PoseEstimator`, several people per frame, tracked.
+- :mod:`estimator.live`: :class:`LiveTracker`, frame by frame for a camera (no look-ahead).
 - :mod:`estimator.video`: :func:`probe`, :func:`iter_frames`, :class:`Frame`.
 - :mod:`estimator.tracking`: :class:`Tracker`, identities by Hungarian assignment.
 - :mod:`estimator.schemas`: :func:`convert_keypoints` to COCO-17 and other schemas.
@@ -11,6 +12,7 @@ The public surface of the estimator layer; see ``DESIGN.md`` and the modules:
 
 from estimator.errors import BadInputError, EstimatorError, ModelWeightsError
 from estimator.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES, SKELETON
+from estimator.live import LiveTracker
 from estimator.pipeline import PoseEstimator
 from estimator.schemas import SCHEMAS, convert_keypoints
 from estimator.sides import SIDE_GROUPS, swap_groups
@@ -28,6 +30,7 @@ __all__ = [
     "EstimatorError",
     "Frame",
     "FramePoses",
+    "LiveTracker",
     "ModelWeightsError",
     "Person",
     "PoseEstimator",
