@@ -4,6 +4,9 @@ keeps older imports working."""
 from analysis.store.corrections import (  # noqa: F401
     CREATED_BY_MAX,
     GROUP_LABELS,
+    HIDE_JOINT,
+    JOINT_KINDS,
+    MOVE_JOINT,
     SWAP_SIDES,
     CorrectionInfo,
     add_swap,
@@ -11,6 +14,7 @@ from analysis.store.corrections import (  # noqa: F401
     correction_row,
     frames_label,
     groups_label,
+    joint_label,
     query_corrections,
     track_row,
 )

@@ -31,7 +31,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from analysis.correction_store import SWAP_SIDES, CorrectionInfo
+from analysis.correction_store import (
+    HIDE_JOINT,
+    JOINT_KINDS,
+    MOVE_JOINT,
+    SWAP_SIDES,
+    CorrectionInfo,
+)
 from analysis.errors import AnalysisError
 from analysis.store import (
     POSE_COLUMNS,
@@ -41,7 +47,7 @@ from analysis.store import (
     poses_from_frame,
     side_groups,
 )
-from estimator import swap_groups
+from estimator import KEYPOINT_INDEX, swap_groups
 
 #: Name of the exports' column saying which frames were corrected and how.
 SIDES_COLUMN = "sides_corrected"
@@ -50,10 +56,12 @@ SIDES_COLUMN = "sides_corrected"
 class CorrectedPoses(NamedTuple):
     """``poses``: the track's poses with the corrections applied (same frames, shapes and
     ``sides_swapped`` as the stored ones); ``manual``: shape (F,) uint8, the
-    :data:`~analysis.store.SIDE_BITS` mask of the groups exchanged by hand per frame."""
+    :data:`~analysis.store.SIDE_BITS` mask of the groups exchanged by hand per frame;
+    ``joints``: shape (F,) bool, frames with a joint moved or hidden by hand."""
 
     poses: TrackPoses
     manual: np.ndarray
+    joints: np.ndarray
 
 
 def manual_mask(frames: np.ndarray, corrections: Iterable[CorrectionInfo],
@@ -65,6 +73,8 @@ def manual_mask(frames: np.ndarray, corrections: Iterable[CorrectionInfo],
     mask = np.zeros(len(frames), dtype=np.uint8)
     for c in corrections:
         if not c.active or (track_id is not None and c.track_id != track_id):
+            continue
+        if c.kind in JOINT_KINDS:
             continue
         if c.kind != SWAP_SIDES:
             raise AnalysisError(f"This version cannot apply a correction of kind {c.kind!r}.")
@@ -84,19 +94,48 @@ def _swapped(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _set_joints(poses: TrackPoses, corrections: Iterable[CorrectionInfo]
+                ) -> tuple[TrackPoses, np.ndarray]:
+    """The poses with the active joint corrections of ``poses.track_id`` applied, oldest
+    first (a later one of the same joint and frame wins), and the (F,) bool mask of the
+    frames they touch. A moved joint gets the clicked x, y and visibility 1; a hidden one
+    visibility 0. Its world position is unknown after either: NaN (3D angles at it are
+    not measured in that frame rather than measured from where the model put it)."""
+    touched = np.zeros(len(poses.frames), dtype=bool)
+    chosen = [c for c in corrections
+              if c.active and c.kind in JOINT_KINDS and c.track_id == poses.track_id]
+    if not chosen:
+        return poses, touched
+    keypoints, world = np.array(poses.keypoints, copy=True), np.array(poses.world, copy=True)
+    where = {int(f): i for i, f in enumerate(poses.frames)}
+    for c in chosen:
+        i, j = where.get(c.first_frame), KEYPOINT_INDEX.get(c.joint or "")
+        if i is None or j is None:
+            continue  # a frame the person is not stored at: nothing to apply
+        if c.kind == MOVE_JOINT:
+            keypoints[i, j] = (c.detail["x"], c.detail["y"], 1.0)
+        elif c.kind == HIDE_JOINT:
+            keypoints[i, j, 2] = 0.0
+        world[i, j] = np.nan
+        touched[i] = True
+    return dataclasses.replace(poses, keypoints=keypoints, world=world), touched
+
+
 def apply_corrections(poses: TrackPoses, corrections: Iterable[CorrectionInfo]
                       ) -> CorrectedPoses:
     """The track's poses as the metrics read them: left and right exchanged, in
     ``keypoints`` (pixels, visibility) and ``world`` (metres), on the frames and groups of
-    the active corrections of ``poses.track_id``. Undone corrections and those of other
+    the active swap corrections of ``poses.track_id``, then the joints the coach moved or
+    hid (as the coach saw them: after the swaps). Undone corrections and those of other
     people are ignored; the input is not changed."""
+    corrections = list(corrections)
     manual = manual_mask(poses.frames, corrections, poses.track_id)
-    if not manual.any():
-        return CorrectedPoses(poses, manual)
-    corrected = dataclasses.replace(
-        poses, keypoints=_swapped(poses.keypoints, manual), world=_swapped(poses.world, manual)
-    )
-    return CorrectedPoses(corrected, manual)
+    if manual.any():
+        poses = dataclasses.replace(
+            poses, keypoints=_swapped(poses.keypoints, manual),
+            world=_swapped(poses.world, manual))
+    poses, joints = _set_joints(poses, corrections)
+    return CorrectedPoses(poses, manual, joints)
 
 
 def reanalyse_track(
@@ -200,7 +239,7 @@ def corrected_pose_table(store: Store, clip_id: int, track_id: int | None = None
         for tid in {c.track_id for c in corrections} & set(tracks.tolist()):
             rows = tracks == tid
             poses = poses_from_frame(tid, df.loc[rows])
-            fixed, manual[rows] = apply_corrections(poses, corrections)
+            fixed, manual[rows], _ = apply_corrections(poses, corrections)
             n = len(poses.frames)
             df.loc[rows, list(POSE_COLUMNS)] = fixed.keypoints.reshape(n, -1)
             df.loc[rows, list(WORLD_COLUMNS)] = fixed.world.reshape(n, -1)

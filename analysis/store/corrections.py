@@ -2,8 +2,12 @@
 
 A correction (table ``corrections``, :class:`analysis.store.models.Correction`) changes how
 one person's stored poses are read over clip frames ``first_frame..last_frame``
-(inclusive). Today's kind, ``swap_sides``, exchanges left and right in some groups of
-left/right pairs (``body``, ``arms``, ``legs``, see :data:`analysis.store.SIDE_BITS`).
+(inclusive). Kinds: ``swap_sides`` exchanges left and right in some groups of left/right
+pairs (``body``, ``arms``, ``legs``, see :data:`analysis.store.SIDE_BITS`);
+``move_joint`` puts one joint of one frame where the coach clicked (``detail``: joint
+name, ``x``, ``y`` in the clip's pixels); ``hide_joint`` marks one joint of one frame
+as not visible (``detail``: joint name). A frame with a joint moved or hidden is a
+labelled frame (:mod:`analysis.labelled_frames`).
 It is kept beside the poses, never written into them: what the model read and what the
 estimator corrected stay as they are; an undone correction keeps its row with
 ``undone_at`` set.
@@ -34,8 +38,12 @@ from analysis.store.reading import pose_table
 from analysis.store.records import SIDE_BITS, side_groups, side_mask
 from analysis.store.results import replace_metrics
 from analysis.store.values import lookup_int, plain_text
+from estimator.keypoints import KEYPOINT_NAMES
 
 SWAP_SIDES = "swap_sides"
+MOVE_JOINT = "move_joint"
+HIDE_JOINT = "hide_joint"
+JOINT_KINDS = (MOVE_JOINT, HIDE_JOINT)
 CREATED_BY_MAX = 200
 
 #: How the dashboard and the messages name each group of left/right pairs.
@@ -73,9 +81,27 @@ class CorrectionInfo:
         """The :data:`~analysis.store.SIDE_BITS` mask of :attr:`groups`."""
         return side_mask(self.groups)
 
+    @property
+    def joint(self) -> str | None:
+        """The joint a ``move_joint`` or ``hide_joint`` correction is about."""
+        return self.detail.get("joint") if self.kind in JOINT_KINDS else None
+
     def describe(self) -> str:
-        """One line for a coach: ``Left and right swapped (legs) in frames 10–20``."""
+        """One line for a coach: ``Left and right swapped (legs) in frames 10–20``,
+        ``left knee moved to (412, 388) in frame 12``, ``right wrist not visible in
+        frame 12``."""
+        if self.kind == MOVE_JOINT:
+            x, y = self.detail.get("x", 0.0), self.detail.get("y", 0.0)
+            return (f"{joint_label(self.joint or '')} moved to ({x:.0f}, {y:.0f}) "
+                    f"in {frames_label(self)}")
+        if self.kind == HIDE_JOINT:
+            return f"{joint_label(self.joint or '')} not visible in {frames_label(self)}"
         return f"Left and right swapped ({groups_label(self.groups)}) in {frames_label(self)}"
+
+
+def joint_label(joint: str) -> str:
+    """``left_knee`` -> ``left knee``."""
+    return joint.replace("_", " ")
 
 
 def groups_label(groups: Iterable[str]) -> str:
@@ -146,6 +172,24 @@ def track_row(session: Session, clip_id: int, track_id: int) -> Track | None:
     )
 
 
+def _followed_track(session: Session, clip: Clip, track_id: int, first: int, last: int
+                    ) -> Track:
+    """The clip's track of ``track_id`` when frames first..last are all within those
+    where the person is followed; AnalysisError (one line) otherwise."""
+    track = track_row(session, clip.id, _frame_number(track_id, "person's"))
+    if track is None:
+        raise AnalysisError(f"Clip {clip.id} has no person with track id {track_id}.")
+    if first > last:
+        raise AnalysisError(f"The first frame ({first}) comes after the last one ({last}).")
+    lo, hi = track.first_frame, track.first_frame + track.n_frames - 1
+    if track.n_frames == 0 or first < lo or last > hi:
+        asked = f"Frame {first} is not" if first == last else f"Frames {first}–{last} are not all"
+        raise AnalysisError(
+            f"{asked} within frames {lo}–{hi}, where this person is followed."
+        )
+    return track
+
+
 def add_swap(
     session: Session,
     clip: Clip,
@@ -165,20 +209,54 @@ def add_swap(
     last = _frame_number(last_frame, "last")
     mask = _clean_groups(groups)
     author = _clean_author(created_by)
-    track = track_row(session, clip.id, _frame_number(track_id, "person's"))
-    if track is None:
-        raise AnalysisError(f"Clip {clip.id} has no person with track id {track_id}.")
-    if first > last:
-        raise AnalysisError(f"The first frame ({first}) comes after the last one ({last}).")
-    lo, hi = track.first_frame, track.first_frame + track.n_frames - 1
-    if track.n_frames == 0 or first < lo or last > hi:
-        asked = f"Frame {first} is not" if first == last else f"Frames {first}–{last} are not all"
-        raise AnalysisError(
-            f"{asked} within frames {lo}–{hi}, where this person is followed."
-        )
+    track = _followed_track(session, clip, track_id, first, last)
     row = Correction(
         clip_id=clip.id, track_id=track.track_id, kind=SWAP_SIDES, first_frame=first,
         last_frame=last, groups=mask, detail={}, created_by=author,
+    )
+    session.add(row)
+    session.flush()
+    return row, track
+
+
+def _position(value: Any, what: str, size: int) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise AnalysisError(f"The joint's {what} must be a number of pixels, not {value!r}.") \
+            from None
+    if not 0.0 <= number <= size:  # NaN fails too
+        raise AnalysisError(f"The joint's {what} ({number:.0f} px) is outside the picture "
+                            f"(0–{size} pixels).")
+    return number
+
+
+def add_joint(
+    session: Session,
+    clip: Clip,
+    track_id: int,
+    frame: int,
+    joint: str,
+    position: tuple[float, float] | None,
+    created_by: str | None = "",
+) -> tuple[Correction, Track]:
+    """Check and add a ``move_joint`` (``position`` (x, y) in the clip's pixels) or, with
+    ``position`` None, a ``hide_joint`` correction of one joint of one frame; returns
+    (row, track). AnalysisError (one line) for an unknown joint, person or frame, or a
+    position outside the picture."""
+    if joint not in KEYPOINT_NAMES:
+        raise AnalysisError(f"Unknown joint {joint!r}; joints are named like left_knee.")
+    number = _frame_number(frame, "corrected")
+    author = _clean_author(created_by)
+    track = _followed_track(session, clip, track_id, number, number)
+    detail: dict[str, Any] = {"joint": joint}
+    if position is not None:
+        detail["x"] = _position(position[0], "x", clip.width)
+        detail["y"] = _position(position[1], "y", clip.height)
+    row = Correction(
+        clip_id=clip.id, track_id=track.track_id,
+        kind=HIDE_JOINT if position is None else MOVE_JOINT, first_frame=number,
+        last_frame=number, groups=0, detail=detail, created_by=author,
     )
     session.add(row)
     session.flush()
@@ -246,6 +324,31 @@ class CorrectionRecords(StoreBase):
             row, track = add_swap(
                 session, clip, track_id, first_frame, last_frame, groups, created_by
             )
+            self._recompute(session, clip, track)
+            return correction_info(row)
+
+    @_guarded
+    def add_joint_correction(
+        self,
+        clip_id: int,
+        track_id: int,
+        frame: int,
+        joint: str,
+        position: tuple[float, float] | None,
+        *,
+        created_by: str = "",
+    ) -> CorrectionInfo:
+        """Move one joint of a person in one clip frame to ``position`` (x, y pixels of the
+        clip), or with ``position`` None mark it not visible, and recompute the person's
+        metrics, in ONE transaction (see :meth:`add_swap_correction`). A frame with a
+        joint corrected is a labelled frame (:mod:`analysis.labelled_frames`).
+
+        AnalysisError (one line) for an unknown clip, person, joint or frame, or a
+        position outside the picture.
+        """
+        with self._writing() as session:
+            clip = clip_row(session, clip_id)
+            row, track = add_joint(session, clip, track_id, frame, joint, position, created_by)
             self._recompute(session, clip, track)
             return correction_info(row)
 

@@ -208,7 +208,7 @@ class MetricChunk(Base):
 
 #: Kinds of :class:`Correction` the analysis knows how to apply (checked in Python, not
 #: by the database, so that a later kind needs no table rebuild).
-CORRECTION_KINDS = ("swap_sides",)
+CORRECTION_KINDS = ("swap_sides", "move_joint", "hide_joint")
 
 
 class Correction(Base):
