@@ -1,13 +1,17 @@
 """CSV files a spreadsheet opens as they are: header row, dot decimal, comma, UTF-8.
 
-- angles: one row per frame and track, ``frame, time_s, track_id``, then one column per
-  angle in degrees, named as in DESIGN.md (``left_knee``, ..., ``trunk_lean``, and
-  ``<name>_3d`` for angles from the world keypoints). Empty cell where not measured.
+- angles: one row per frame and track: who and what (``athlete, session, date, clip_id,
+  file``), ``frame, time_s, track_id, is_athlete``, then one column per angle in degrees,
+  named as in DESIGN.md with the unit (``left_knee_deg``, ..., ``trunk_lean_deg``, and
+  ``<name>_3d_deg`` for angles from the world keypoints). Empty cell where not measured.
   Every value is in its definition range (:mod:`analysis.bounds`; segment angles in
   (-180, 180]).
-- keypoints: ``frame, time_s, track_id``, then ``<keypoint>_x, <keypoint>_y, <keypoint>_v``
-  for the 33 keypoints (pixels, visibility 0-1), as the metrics read them (the coach's
-  corrections applied).
+- keypoints: ``frame, time_s, track_id``, then ``<keypoint>_x_px, <keypoint>_y_px,
+  <keypoint>_v`` for the 33 keypoints (pixels, visibility 0-1), as the metrics read them
+  (the coach's corrections applied); when the athlete's height is known, also
+  ``<keypoint>_x_m, <keypoint>_y_m``: the same positions in metres (image axes, origin
+  top-left, y down), with the scale measured on the athlete's body
+  (:mod:`analysis.scale`), so empty for the other people.
 - both end with ``sides_corrected``: how the frame's left and right were corrected,
   ``auto:legs`` (by the estimator), ``manual:body+arms+legs`` (by a coach), both, or empty
   (:mod:`analysis.corrections`).
@@ -42,6 +46,7 @@ from analysis.bounds import clip_to_definition
 from analysis.corrections import SIDES_COLUMN, corrected_pose_table, with_side_marks
 from analysis.errors import AnalysisError
 from analysis.store import POSE_COLUMNS, Store
+from estimator.keypoints import KEYPOINT_NAMES
 
 EXPORTS = ("angles", "keypoints", "summary")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -50,7 +55,24 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ANGLE_DECIMALS = 3
 TIME_DECIMALS = 6
 PIXEL_DECIMALS = 2
+METRE_DECIMALS = 4
 VISIBILITY_DECIMALS = 4
+#: The clip's identity in front of the angles CSV's rows (as in the summary).
+IDENTITY_COLUMNS = ("athlete", "session", "date", "clip_id", "file")
+
+
+def angle_column(name: str) -> str:
+    """The CSV column of an angle: its DESIGN.md name with the unit, ``left_knee_deg``."""
+    return f"{name}_deg"
+
+
+def keypoint_columns(metres: bool = False) -> list[str]:
+    """The keypoints CSV's position columns: ``<name>_x_px, <name>_y_px, <name>_v`` for the
+    33 keypoints, then (``metres``) ``<name>_x_m, <name>_y_m``."""
+    columns = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
+    if metres:
+        columns += [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_m", "y_m")]
+    return columns
 
 
 def neutralise(value: object) -> object:
@@ -105,8 +127,8 @@ def _round(df: pd.DataFrame, columns: list[str], decimals: int) -> None:
 def angles_table(
     store: Store, clip_id: int, track_id: int | None = None, *, cleaned: bool = True
 ) -> pd.DataFrame:
-    """The angles export: ``frame, time_s, track_id``, then one column per angle (degrees),
-    rows by frame then track."""
+    """The angles export: the clip's identity, ``frame, time_s, track_id, is_athlete``,
+    then one ``<angle>_deg`` column per angle (degrees), rows by frame then track."""
     df = store.read_angles(clip_id, track_id, cleaned=cleaned)
     angle_columns = [c for c in df.columns if c not in ("track_id", "frame", "time_s")]
     out = df[["frame", "time_s", "track_id", *angle_columns]].copy()
@@ -115,7 +137,20 @@ def angles_table(
         out[angle_columns] = _in_range(out[angle_columns].to_numpy(dtype=float), angle_columns)
     _round(out, ["time_s"], TIME_DECIMALS)
     _round(out, angle_columns, ANGLE_DECIMALS)
+    clip = store.get_clip(clip_id)
+    out.insert(3, "is_athlete", out["track_id"] == clip.athlete_track)
+    # Who and what on every row, so files of several clips can be stacked in one sheet.
+    for position, (name, value) in enumerate(_identity(store, clip).items()):
+        out.insert(position, name, value)
+    out = out.rename(columns={c: angle_column(c) for c in angle_columns})
     return with_side_marks(out, store, clip_id, track_id)
+
+
+def _identity(store: Store, clip: Any) -> dict[str, object]:
+    session = store.get_session(clip.session_id)
+    values = (session.athlete_name, session.title, session.date.isoformat(), clip.id,
+              clip.file_name)
+    return dict(zip(IDENTITY_COLUMNS, values, strict=True))
 
 
 def _in_range(values: np.ndarray, names: list[str]) -> np.ndarray:
@@ -130,15 +165,29 @@ def _in_range(values: np.ndarray, names: list[str]) -> np.ndarray:
 
 
 def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
-    """The keypoints export: ``frame, time_s, track_id``, then ``<name>_x, _y, _v`` for the
-    33 keypoints (pixels and visibility), rows by frame then track."""
+    """The keypoints export: ``frame, time_s, track_id``, then ``<name>_x_px, _y_px, _v`` for
+    the 33 keypoints (pixels and visibility) and, when a track has a scale (the athlete's
+    height is known), ``<name>_x_m, _y_m`` (metres); rows by frame then track."""
     df = corrected_pose_table(store, clip_id, track_id)
     out = df[["frame", "time_s", "track_id", *POSE_COLUMNS, SIDES_COLUMN]].copy()
     out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
     _round(out, ["time_s"], TIME_DECIMALS)
-    _round(out, [c for c in POSE_COLUMNS if not c.endswith("_v")], PIXEL_DECIMALS)
+    pixels = [c for c in POSE_COLUMNS if not c.endswith("_v")]
     _round(out, [c for c in POSE_COLUMNS if c.endswith("_v")], VISIBILITY_DECIMALS)
-    return out
+    scales = {t.track_id: t.scale_m_per_px for t in store.get_clip(clip_id).tracks
+              if t.scale_m_per_px}
+    if track_id is not None:
+        scales = {t: s for t, s in scales.items() if t == track_id}
+    if scales:
+        # Metres from the unrounded pixels; a track without a scale (not the athlete,
+        # or no height) has empty cells, never a guess.
+        per_row = out["track_id"].map(scales).to_numpy(dtype=float)
+        metres = out[pixels].to_numpy(dtype=float) * per_row[:, None]
+        names = [c[:-2] + ("_x_m" if c.endswith("_x") else "_y_m") for c in pixels]
+        block = pd.DataFrame(np.round(metres, METRE_DECIMALS), columns=names, index=out.index)
+        out = pd.concat([out.drop(columns=SIDES_COLUMN), block, out[[SIDES_COLUMN]]], axis=1)
+    _round(out, pixels, PIXEL_DECIMALS)
+    return out.rename(columns={c: c + "_px" for c in pixels})
 
 
 def _pair_of(angle: str) -> str | None:

@@ -63,7 +63,9 @@ def test_run_stores_each_file_and_says_what_it_stored(analysed_db: tuple) -> Non
     # one angles CSV per input: header and one row per frame and track
     with open(folder / "out_parkour_walk.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0][:4] == ["frame", "time_s", "track_id", "left_knee"]
+    assert rows[0][:10] == ["athlete", "session", "date", "clip_id", "file", "frame", "time_s",
+                            "track_id", "is_athlete", "left_knee_deg"]
+    assert rows[1][:5] == ["Anna Lee", "Rooftop", "2024-05-01", "1", "parkour_walk.mp4"]
     assert len(rows) == 1 + n_rows
     assert (folder / "out_golf.csv").read_text("utf-8").count("\n") == 2
 
@@ -116,6 +118,21 @@ def test_list_export_and_compare(analysed_db: tuple, tmp_path: Path) -> None:
     assert exported.returncode == 0, exported.stderr
     header = summary.read_text("utf-8").splitlines()[0]
     assert header.startswith("athlete,session,date,clip_id,file,track_id,is_athlete,angle,min,")
+
+    # the athlete's height is known: the keypoints also in metres, for the athlete only
+    keypoints = tmp_path / "keypoints.csv"
+    exported = cli("export", "--clip", "1", "--csv", keypoints, "--what", "keypoints",
+                   "--db", url)
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(keypoints.open(encoding="utf-8")))
+    assert {"nose_x_px", "nose_y_px", "nose_v", "nose_x_m", "nose_y_m"} <= set(rows[0])
+    with Store(url) as store:
+        athlete_track = store.get_clip(1).athlete_track
+    athlete = [r for r in rows if r["track_id"] == str(athlete_track) and r["left_hip_x_m"]]
+    assert len(athlete) > 100
+    scale = float(athlete[0]["left_hip_x_m"]) / float(athlete[0]["left_hip_x_px"])
+    assert 0.0005 < scale < 0.02  # metres per pixel of a person in a 994-pixel-high frame
+    assert all(r["left_hip_x_m"] == "" for r in rows if r["track_id"] != str(athlete_track))
 
     compared = tmp_path / "compare.csv"
     result = cli("compare", "1", "1", "--csv", compared, "--db", url)

@@ -373,12 +373,12 @@ def test_the_exports_say_which_frames_were_corrected_and_how(
     assert keypoints["sides_corrected"].tolist() == expected
     # the keypoints exported are those the metrics read: frame 10 with sides exchanged
     stored = store.read_poses(clip, 0).set_index("frame")
-    assert keypoints.loc[10, "left_knee_x"] == pytest.approx(stored.loc[10, "right_knee_x"])
-    assert keypoints.loc[10, "right_wrist_y"] == pytest.approx(stored.loc[10, "left_wrist_y"])
-    assert keypoints.loc[20, "left_wrist_x"] == pytest.approx(stored.loc[20, "left_wrist_x"])
+    assert keypoints.loc[10, "left_knee_x_px"] == pytest.approx(stored.loc[10, "right_knee_x"])
+    assert keypoints.loc[10, "right_wrist_y_px"] == pytest.approx(stored.loc[10, "left_wrist_y"])
+    assert keypoints.loc[20, "left_wrist_x_px"] == pytest.approx(stored.loc[20, "left_wrist_x"])
 
     rows = list(csv.reader(export_clip(store, clip, tmp_path / "k.csv", "keypoints").open()))
-    expected_header = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "v")]
+    expected_header = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
     assert rows[0] == ["frame", "time_s", "track_id", *expected_header, "sides_corrected"]
     assert [r[-1] for r in rows[6:12]] == expected[5:11]
     assert csv_text(angles).splitlines()[9].endswith(",auto:legs manual:body+arms+legs")

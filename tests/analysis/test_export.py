@@ -21,8 +21,10 @@ from analysis.export import (
     export_clip,
     neutralise,
 )
+from analysis.filtering import CleanSettings
 from analysis.pipeline import compare_stored_clips
 from analysis.store import Store, TrackResult
+from analysis.track import analyse_track
 from estimator.keypoints import KEYPOINT_NAMES
 from tests.analysis.store_fixtures import FPS, squat_poses
 from tests.analysis.store_fixtures import analysed as analysed_poses
@@ -75,23 +77,33 @@ def test_the_angles_csv_has_one_row_per_frame_and_track_with_design_names(
 ) -> None:
     path = export_clip(store, hostile_clip, tmp_path / "angles.csv", "angles")
     rows = read_csv(path)
-    assert rows[0] == ["frame", "time_s", "track_id", *angle_names(with_3d=True),
-                       "sides_corrected"]
+    # who and what first, then the angles named with their unit (issue 10, defect 8)
+    assert rows[0] == ["athlete", "session", "date", "clip_id", "file", "frame", "time_s",
+                       "track_id", "is_athlete",
+                       *[f"{n}_deg" for n in angle_names(with_3d=True)], "sides_corrected"]
+    assert "left_knee_deg" in rows[0] and "left_knee_3d_deg" in rows[0]
     assert len(rows) == 1 + 300 + 100
     first = dict(zip(rows[0], rows[1], strict=True))
     assert (first["frame"], first["time_s"], first["track_id"]) == ("0", "0.0", "0")
+    assert (first["athlete"], first["session"], first["file"]) == (
+        "'" + HOSTILE_ATHLETE, "'" + HOSTILE_SESSION, "'" + HOSTILE_FILE)
+    assert (first["date"], first["clip_id"]) == ("2024-05-01", str(hostile_clip))
     # dot decimal, plain numbers a spreadsheet reads as such
-    knee = float(first["left_knee"])
-    assert 0 <= knee < 5 and "," not in first["left_knee"]
-    # rows by frame then track: frame 0..199 have one person, 200..299 two
-    assert [r[2] for r in rows[201:205]] == ["0", "1", "0", "1"]
+    knee = float(first["left_knee_deg"])
+    assert 0 <= knee < 5 and "," not in first["left_knee_deg"]
+    # rows by frame then track: frame 0..199 have one person, 200..299 two; the first
+    # person is the athlete
+    track = rows[0].index("track_id")
+    assert [(r[track], r[track + 1]) for r in rows[201:205]] == [
+        ("0", "True"), ("1", "False"), ("0", "True"), ("1", "False")]
 
 
 def test_the_keypoints_csv_has_x_y_v_for_the_33_keypoints(
     store: Store, hostile_clip: int, tmp_path: Path
 ) -> None:
     rows = read_csv(export_clip(store, hostile_clip, tmp_path / "k.csv", "keypoints"))
-    expected = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x", "y", "v")]
+    expected = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
+    # no height known: pixels only, no metres columns
     assert rows[0] == ["frame", "time_s", "track_id", *expected, "sides_corrected"]
     assert len(rows) == 401
     nose_x = float(rows[1][3])
@@ -111,6 +123,9 @@ def test_formulas_typed_by_users_are_neutralised_in_every_csv(
     texts.append(
         csv_text(comparison_table(comparison, store.get_clip(hostile_clip), store.get_clip(other)))
     )
+    angles = list(csv.DictReader(io.StringIO(texts[0])))
+    assert angles[0]["athlete"] == "'" + HOSTILE_ATHLETE
+    assert angles[0]["file"] == "'" + HOSTILE_FILE
     summary = list(csv.DictReader(io.StringIO(texts[2])))
     assert summary[0]["athlete"] == "'" + HOSTILE_ATHLETE
     assert summary[0]["session"] == "'" + HOSTILE_SESSION
@@ -148,7 +163,10 @@ def test_csv_bytes_are_utf8_with_a_header_and_dot_decimals(store: Store) -> None
     clip = add_clip(store, session.id, "c", "Übung.mp4", analysed(0, 60))
     data = csv_bytes(angles_table(store, clip))
     text = data.decode("utf-8")
-    assert text.startswith("frame,time_s,track_id,left_knee,")
+    assert text.startswith("athlete,session,date,clip_id,file,frame,time_s,track_id,"
+                           "is_athlete,left_knee_deg,")
+    assert text.splitlines()[1].startswith(f"Zoë Ørsted,Sprünge,{dt.date.today()},{clip},"
+                                           "Übung.mp4,0,")
     assert text.count("\n") == 61
     summary = export_clip(store, clip, Path(store.url.split("///")[1]).parent / "s.csv", "summary")
     assert "Zoë Ørsted,Sprünge," in summary.read_text("utf-8")
@@ -187,8 +205,8 @@ def test_a_clip_stored_with_impossible_values_is_exported_within_the_ranges(
 
     rows = read_csv(export_clip(store, clip, tmp_path / "angles.csv", "angles"))
     by_name = dict(zip(rows[0], zip(*rows[1:], strict=True), strict=True))
-    assert float(by_name["left_knee"][10]) == 0.0
-    assert float(by_name["right_hip"][11]) == 180.0
+    assert float(by_name["left_knee_deg"][10]) == 0.0
+    assert float(by_name["right_hip_deg"][11]) == 180.0
 
     rows = read_csv(export_clip(store, clip, tmp_path / "summary.csv", "summary"))
     table = {r[rows[0].index("angle")]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
@@ -199,3 +217,35 @@ def test_a_clip_stored_with_impossible_values_is_exported_within_the_ranges(
     for row in table.values():
         for stat in ("min", "max"):
             assert row[stat] == "" or -180.0 < float(row[stat]) <= 180.0  # "": never seen
+
+
+def test_the_keypoints_csv_is_also_in_metres_when_the_athletes_height_is_known(
+    store: Store, tmp_path: Path
+) -> None:
+    """Issue 10, defect 8: with a height, ``<name>_x_m`` / ``_y_m`` beside the pixels, for
+    the athlete (whose body gives the scale); another person's metres are empty."""
+    athlete = store.create_athlete("Anna", height_m=1.70)
+    session = store.create_session(athlete.id, "Squats", dt.date(2024, 5, 1))
+    poses = squat_poses(0, 120, seed=0)
+    measured = analyse_track(poses.keypoints, poses.world, poses.times, FPS, CleanSettings(),
+                             height_m=1.70)
+    clip = add_clip(store, session.id, "m", "squat.mp4", TrackResult(poses, measured),
+                    analysed(1, 120))
+    scale = store.get_clip(clip).tracks[0].scale_m_per_px
+    assert scale is not None and 0.001 < scale < 0.02
+
+    rows = read_csv(export_clip(store, clip, tmp_path / "k.csv", "keypoints"))
+    header = rows[0]
+    pixels = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
+    metres = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_m", "y_m")]
+    assert header == ["frame", "time_s", "track_id", *pixels, *metres, "sides_corrected"]
+    table = [dict(zip(header, r, strict=True)) for r in rows[1:]]
+    athlete_row = next(r for r in table if r["track_id"] == "0" and r["frame"] == "0")
+    for axis in ("x", "y"):
+        px = float(athlete_row[f"left_ankle_{axis}_px"])
+        assert float(athlete_row[f"left_ankle_{axis}_m"]) == pytest.approx(px * scale, abs=1e-3)
+    # standing at frame 0: ankle to nose is most of their 1.70 m
+    span = float(athlete_row["left_ankle_y_m"]) - float(athlete_row["nose_y_m"])
+    assert 1.2 < span < 1.7
+    other = next(r for r in table if r["track_id"] == "1")
+    assert other["nose_x_m"] == "" and other["nose_x_px"] != ""

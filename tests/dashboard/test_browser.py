@@ -84,12 +84,13 @@ def test_upload_analyse_view_download_and_play(
     download_info.value.save_as(saved)
     rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8"))))
     header, body = rows[0], rows[1:]
-    assert header[:3] == ["frame", "time_s", "track_id"]
-    assert {"left_knee", "right_knee", "left_hip", "trunk_lean"} <= set(header)
+    assert header[:9] == ["athlete", "session", "date", "clip_id", "file", "frame", "time_s",
+                          "track_id", "is_athlete"]
+    assert {"left_knee_deg", "right_knee_deg", "left_hip_deg", "trunk_lean_deg"} <= set(header)
     store = Store(streamlit_db_url)
     clip = store.list_clips()[-1]
     assert len(body) == sum(t.n_frames for t in clip.tracks)
-    frames = {int(r[0]) for r in body}
+    frames = {int(r[header.index('frame')]) for r in body}
     assert min(frames) >= 0 and max(frames) <= 229  # the clip's 230 frames
 
     # The annotated clip: H.264 MP4 playing in a <video> element, as long as the source.

@@ -212,7 +212,8 @@ def test_the_angles_download_is_the_analysis_export(store: Store, tmp_path: Path
     served = download(at, "Angles CSV", media)
     assert served == csv_bytes(angles_table(store, clip_id))
     header = served.decode("utf-8").splitlines()[0].split(",")
-    assert header[:4] == ["frame", "time_s", "track_id", "left_knee"]
+    assert header[:10] == ["athlete", "session", "date", "clip_id", "file", "frame", "time_s",
+                           "track_id", "is_athlete", "left_knee_deg"]
     assert len(served.decode("utf-8").splitlines()) == 1 + 90
     summary = download(at, "Summary CSV", media)
     assert summary == csv_bytes(summary_table(store, clip_id))
