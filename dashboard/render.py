@@ -1,12 +1,16 @@
-"""The annotated clip as a file: every frame drawn as the Clip view draws it, then H.264.
+"""The annotated clip and photo as files: drawn as the Clip view draws them.
 
-Frames are decoded from the original (rotation applied, as the estimator saw
-them), scaled so the long side is at most 1280 pixels ( plenty for
-coaching and quick to encode), drawn with the same annotators and streamed
-into :class:`dashboard.video_export.H264Writer` with their own timestamps, so
-the clip lasts exactly as long as the original. The result is kept under the
-exports folder, named by the clip, the athlete's track and the angles drawn,
-and reused when asked again.
+Clip: frames are decoded from the original (rotation applied, as the estimator
+saw them), drawn at the clip's own size or, when asked, scaled so the long side
+is at most :data:`EXPORT_MAX_SIDE` pixels (quicker to draw, encode and send),
+with the same annotators, and streamed into
+:class:`dashboard.video_export.H264Writer` with their own timestamps, so the
+clip lasts exactly as long as the original. The result is kept under the
+exports folder, named by the clip, the athlete's track, the angles drawn and
+the size, and reused when asked again.
+
+Photo: :func:`annotated_photo_png` draws the photo at its own size (as decoded:
+a photo over 4096 pixels is read reduced) and encodes it as PNG.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from analysis.files import export_key
@@ -27,12 +32,20 @@ from estimator import iter_frames
 EXPORT_MAX_SIDE = 1280
 
 
+def export_size(width: int, height: int, max_side: int | None) -> tuple[int, int, float]:
+    """(width, height, scale) an annotated clip is drawn at: the clip's own size (even),
+    or with its long side at most ``max_side`` pixels; never enlarged."""
+    return preview_size(width, height, max_side or max(width, height))
+
+
 def export_name(data: ClipData, athlete_track: int | None, angle_names: tuple[str, ...],
-                show_others: bool) -> str:
+                show_others: bool, max_side: int | None = EXPORT_MAX_SIDE) -> str:
     """File name of an annotated export: the clip's name, the key of its clip row (so the
     file goes when the clip does, :func:`analysis.files.export_key`), then a short key of
-    its drawing."""
-    key = f"{data.clip.sha256}:{data.clip.finished_at}:{athlete_track}:{angle_names}:{show_others}"
+    its drawing and size."""
+    size = export_size(data.clip.width, data.clip.height, max_side)[:2]
+    key = (f"{data.clip.sha256}:{data.clip.finished_at}:{athlete_track}:{angle_names}:"
+           f"{show_others}:{size}")
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     stem = Path(data.clip.file_name).stem or "clip"
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60]
@@ -48,20 +61,21 @@ def export_annotated_clip(
     show_others: bool = True,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
-    max_side: int = EXPORT_MAX_SIDE,
+    max_side: int | None = EXPORT_MAX_SIDE,
 ) -> Path:
     """Write (or reuse) the annotated MP4 of a clip; returns its path.
 
-    ``progress(done_frames, total_frames)`` follows the encoding. Memory stays
+    ``max_side``: the long side's largest size in pixels, or None for the clip's own
+    size. ``progress(done_frames, total_frames)`` follows the encoding. Memory stays
     flat whatever the clip's length: one frame is decoded, drawn and encoded at
     a time.
     """
     clip = data.clip
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / export_name(data, athlete_track, angle_names, show_others)
+    target = folder / export_name(data, athlete_track, angle_names, show_others, max_side)
     if target.is_file():
         return target
-    width, height, scale = preview_size(clip.width, clip.height, max_side)
+    width, height, scale = export_size(clip.width, clip.height, max_side)
     drawing = annotators(athlete_track, athlete_name, angle_names)
     total = data.frame_count
     frames = iter_frames(clip.stored_path)
@@ -84,3 +98,25 @@ def export_annotated_clip(
     finally:
         frames.close()  # type: ignore[attr-defined]
     return target
+
+
+def annotated_photo_png(
+    data: ClipData,
+    athlete_track: int | None,
+    athlete_name: str,
+    angle_names: tuple[str, ...],
+    show_others: bool = True,
+) -> bytes:
+    """The photo drawn as the Clip view draws it, at its own size, as PNG bytes."""
+    frame = next(iter(iter_frames(data.clip.stored_path)))
+    image = np.ascontiguousarray(frame.image).copy()
+    scale = image.shape[1] / max(data.clip.width, 1)  # 1 unless the photo was read reduced
+    everyone = people(data, 0, scale, athlete_track, angle_names)
+    if not show_others:
+        everyone = [p for p in everyone if p.track_id == athlete_track]
+    for annotator in annotators(athlete_track, athlete_name, angle_names):
+        annotator.annotate(image, everyone)
+    ok, encoded = cv2.imencode(".png", image)
+    if not ok:
+        raise RuntimeError("could not encode the photo as PNG")
+    return encoded.tobytes()

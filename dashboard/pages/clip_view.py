@@ -10,17 +10,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis import angles_table, csv_bytes, keypoints_table, summary_table
 from dashboard import charts, jobs, widgets
 from dashboard.angle_guide import show_angle_guide
 from dashboard.annotate import track_label
 from dashboard.auth import current_access
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
+from dashboard.joints_panel import joints_panel
+from dashboard.downloads import downloads
 from dashboard.escape import md
 from dashboard.frames import load_preview
 from dashboard.player import clip_player, fit_width, reported_frame
-from dashboard.render import EXPORT_MAX_SIDE, export_annotated_clip
 from dashboard.repetitions_panel import (
     describe,
     repetition_controls,
@@ -32,7 +32,6 @@ from dashboard.state import (
     CURRENT_CLIP,
     DISPLAY_ANGLES,
     display_angles,
-    exports_dir,
     get_store,
     previews_dir,
     timed,
@@ -276,6 +275,9 @@ def photo_angles(view) -> None:
 if clip.tracks:
     viewer()
     if current_access().can_edit:
+        joints_panel(store, clip, data, athlete_track, athlete_name,
+                     frame=min(max(int(st.session_state.get(FRAME, 0)), 0),
+                               max(data.frame_count - 1, 0)))
         corrections_panel(store, clip, athlete_track, frame_key=FRAME)
 
 # ---------------------------------------------------------------- summary and downloads
@@ -317,57 +319,5 @@ if clip.tracks:
     show_angle_guide()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _csv(what: str, clip_id: int, stamp: str) -> bytes:
-    table = {"angles": angles_table, "keypoints": keypoints_table,
-             "summary": summary_table}[what](store, clip_id)
-    return csv_bytes(table)
-
-
 if clip.tracks:
-    st.subheader("Downloads")
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in clip.file_name.rsplit(
-        ".", 1)[0])[:60] or "clip"
-    cols = st.columns(4)
-    with user_errors():
-        for col, what, label in zip(
-            cols, ("angles", "keypoints", "summary"),
-            ("Angles CSV", "Keypoints CSV", "Summary CSV"), strict=False,
-        ):
-            col.download_button(
-                label, _csv(what, clip.id, clip_stamp(clip)), file_name=f"{stem}-{what}.csv",
-                mime="text/csv", icon=":material/download:", key=f"download_{what}",
-                on_click="ignore",
-            )
-    if clip.kind == "video":
-        video_key = f"clip_video_{clip.id}_{athlete_track}_{hash(tuple(names))}_{show_others}"
-        if cols[3].button("Annotated video", icon=":material/movie:", key="make_video",
-                          help="Draws every frame and encodes an MP4 (H.264) that plays "
-                          "in any browser."):
-            bar = st.progress(0.0, text="Drawing the frames…")
-
-            def _progress(done: int, total: int) -> None:
-                bar.progress(min(1.0, done / max(total, 1)),
-                             text=f"Drawing the frames… {done} of {total}")
-
-            with user_errors():
-                path = export_annotated_clip(
-                    data, exports_dir(), athlete_track, athlete_name, tuple(names),
-                    show_others, progress=_progress,
-                )
-                st.session_state[video_key] = str(path)
-            bar.empty()
-        path = st.session_state.get(video_key)
-        if path and Path(path).is_file():
-            video_col, side_col = st.columns([1.25, 1], gap="medium")
-            video_col.video(path)
-            with open(path, "rb") as f:
-                side_col.download_button(
-                    "Download the annotated video (MP4)", f.read(),
-                    file_name=f"{stem}-annotated.mp4", mime="video/mp4",
-                    icon=":material/download:", key="download_video", on_click="ignore",
-                )
-            side_col.caption(
-                "H.264 MP4: plays in any browser and on phones. Drawn at most "
-                f"{EXPORT_MAX_SIDE} pixels on the long side (the clip is "
-                f"{clip.width}×{clip.height}).")
+    downloads(store, clip, data, athlete_track, athlete_name, tuple(names), show_others)
