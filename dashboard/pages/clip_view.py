@@ -16,10 +16,10 @@ from dashboard.annotate import track_label
 from dashboard.auth import current_access
 from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
 from dashboard.corrections_panel import corrections_panel
-from dashboard.joints_panel import joints_panel
 from dashboard.downloads import downloads
 from dashboard.escape import md
 from dashboard.frames import load_preview
+from dashboard.joints_panel import joints_panel
 from dashboard.player import clip_player, fit_width, reported_frame
 from dashboard.repetitions_panel import (
     describe,
