@@ -25,6 +25,7 @@ PAGES_DIR = Path(__file__).resolve().parent / "pages"
 #: file, title, icon, who sees it: "edit" (may change data), "all", "admin".
 PAGES = (
     ("analyse.py", "Analyse", ":material/upload_file:", "edit"),
+    ("live.py", "Live", ":material/videocam:", "edit"),
     ("clip_view.py", "Clip view", ":material/play_circle:", "all"),
     ("sessions.py", "Sessions", ":material/folder_open:", "all"),
     ("compare.py", "Compare", ":material/compare_arrows:", "all"),

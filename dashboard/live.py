@@ -41,6 +41,23 @@ REPLAY_JPEG_QUALITY = 75
 #: The achieved rate is measured over this many seconds.
 RATE_WINDOW_S = 2.0
 
+_ESTIMATORS: dict[int, tuple[Any, threading.Lock]] = {}
+_ESTIMATORS_LOCK = threading.Lock()
+
+
+def live_estimator(max_people: int) -> tuple[Any, threading.Lock]:
+    """The live streams' estimator for up to ``max_people`` people and the lock its users
+    hold; loaded once per process, apart from the uploads' (whose analyses hold theirs
+    for a whole clip: a recording being analysed must not stop the live picture)."""
+    with _ESTIMATORS_LOCK:
+        found = _ESTIMATORS.get(max_people)
+        if found is None:
+            from estimator import PoseEstimator
+
+            found = _ESTIMATORS[max_people] = (PoseEstimator(max_people=max_people),
+                                               threading.Lock())
+        return found
+
 
 @dataclass(frozen=True)
 class LiveSnapshot:

@@ -1,0 +1,240 @@
+"""The Live page end to end in a real Chromium, every packet on loopback.
+
+Run as a script inside a network namespace that has only loopback
+(:func:`run_isolated`: ``unshare -rn``), so WebRTC cannot use any other address
+of the machine: the app is served with ``POSTURE_ICE_ADDRESSES=127.0.0.1`` and
+Chromium is started with ``--allow-loopback-in-peer-connection`` and a fake
+camera fed from a ``.y4m`` file. Prints one JSON object on its last line.
+
+``--mode test`` (the browser test): the Live page started, annotated frames
+received, the angle readout changing, a recording of ``--record-s`` seconds saved
+and opened analysed in the Clip view. ``--mode bench`` (``bench/live.py``): frames
+received and end-to-end latency, measured in the page: each frame sent is stamped
+(a 16-bit code in its top-left corner, drawn on a canvas between the camera and
+the peer connection) with the time it left, and the annotated frames coming back
+are read on arrival (``requestVideoFrameCallback``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))
+
+from tests.dashboard.server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    start_streamlit,
+    stop_streamlit,
+)
+
+#: Stamp: 16 cells of CELL pixels along the top-left edge, white for 1.
+STAMP_JS = r"""
+(() => {
+  const CELL = 12, BITS = 16;
+  window.__live = {sent: {}, recv: [], counter: 0};
+  const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const cam = await orig(constraints);
+    if (!constraints || !constraints.video) return cam;
+    const video = document.createElement('video');
+    video.muted = true; video.srcObject = cam; await video.play();
+    const canvas = document.createElement('canvas');
+    canvas.width = 640; canvas.height = 480;
+    const ctx = canvas.getContext('2d');
+    const draw = () => {
+      ctx.drawImage(video, 0, 0, 640, 480);
+      const n = (++window.__live.counter) & 0xffff;
+      ctx.fillStyle = '#000'; ctx.fillRect(0, 0, CELL * BITS + 8, CELL + 8);
+      for (let b = 0; b < BITS; b++) {
+        ctx.fillStyle = (n >> b) & 1 ? '#fff' : '#000';
+        ctx.fillRect(4 + b * CELL, 4, CELL, CELL);
+      }
+      window.__live.sent[n] = performance.now();
+      video.requestVideoFrameCallback(draw);
+    };
+    video.requestVideoFrameCallback(draw);
+    const watch = () => {
+      for (const v of document.querySelectorAll('video')) {
+        if (v === video || v.__watched || !v.srcObject) continue;
+        v.__watched = true;
+        const c = document.createElement('canvas'); c.width = CELL * BITS + 8; c.height = CELL + 8;
+        const cx = c.getContext('2d', {willReadFrequently: true});
+        const read = (now) => {
+          if (v.videoWidth === 640) {
+            cx.drawImage(v, 0, 0, c.width, c.height, 0, 0, c.width, c.height);
+            const px = cx.getImageData(0, 0, c.width, c.height).data;
+            let n = 0;
+            for (let b = 0; b < BITS; b++) {
+              const x = 4 + b * CELL + CELL / 2, y = 4 + CELL / 2;
+              if (px[(y * c.width + x) * 4] > 128) n |= 1 << b;
+            }
+            const sent = window.__live.sent[n];
+            if (sent !== undefined) window.__live.recv.push([n, now, now - sent]);
+          }
+          v.requestVideoFrameCallback(read);
+        };
+        v.requestVideoFrameCallback(read);
+      }
+      setTimeout(watch, 200);
+    };
+    watch();
+    return canvas.captureStream(30);
+  };
+})();
+"""
+
+
+def make_y4m(source: Path, target: Path, seconds: float = 8.0) -> Path:
+    """``source`` as a 640x480 30 fps .y4m (Chromium's fake camera loops over it)."""
+    import cv2
+    import numpy as np
+
+    from estimator import iter_frames
+
+    with open(target, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for frame in iter_frames(source):
+            if frame.time >= seconds:
+                break
+            image = cv2.resize(frame.image, (640, 480), interpolation=cv2.INTER_AREA)
+            yuv = cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420)
+            out.write(b"FRAME\n" + np.ascontiguousarray(yuv).tobytes())
+    return target
+
+
+def run_isolated(args: list[str], timeout_s: float) -> dict:
+    """This script with ``args`` in a loopback-only network namespace; its JSON result.
+
+    Raises ``RuntimeError`` (with the reason) when no such namespace can be made.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise RuntimeError("unshare (util-linux) is not installed")
+    probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        raise RuntimeError(f"cannot make a network namespace: {probe.stderr.strip()}")
+    script = ("ip link set lo up 2>/dev/null || python3 -c 'pass'; "
+              f"exec {sys.executable} {Path(__file__)} " + " ".join(args))
+    done = subprocess.run([unshare, "-rn", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=timeout_s, cwd=PROJECT_ROOT)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise AssertionError(f"live session failed ({done.returncode}):\n"
+                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return json.loads(lines[-1])
+
+
+def _launch(playwright, y4m: Path):
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True,
+        args=[*CHROMIUM_ARGS, "--allow-loopback-in-peer-connection",
+              "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+              f"--use-file-for-fake-video-capture={y4m}",
+              "--autoplay-policy=no-user-gesture-required"])
+
+
+def _readout(page) -> str:
+    return page.locator("[data-testid='stMetricValue']").first.inner_text(timeout=5_000)
+
+
+def session(mode: str, media: Path, people: str, seconds: float, record_s: float,
+            artifacts: Path | None) -> dict:
+    """One Live page session (see the module docstring); the figures seen."""
+    from playwright.sync_api import sync_playwright
+
+    from analysis.store import Store
+
+    work = Path(tempfile.mkdtemp(prefix="live-"))
+    y4m = make_y4m(media, work / "camera.y4m")
+    db_url = f"sqlite:///{work / 'posture.db'}"
+    store = Store(db_url)
+    store.create_athlete("Live Athlete", 1.7)
+    store.close()
+    process, url = start_streamlit(db_url, work / "streamlit.log", data_dir=work / "data",
+                                   extra_env={"POSTURE_ICE_ADDRESSES": "127.0.0.1"})
+    result: dict = {"mode": mode, "people": people}
+    try:
+        with sync_playwright() as pw:
+            browser = _launch(pw, y4m)
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.context.add_init_script(STAMP_JS if mode == "bench" else "")
+            page.goto(f"{url}/live", wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Live").wait_for(timeout=60_000)
+            page.get_by_label("Athlete").first.click()
+            page.get_by_role("option", name="Live Athlete").click()
+            if people != "one":
+                page.get_by_text("Several people").click()
+                page.wait_for_timeout(2_000)
+            camera = page.frame_locator("iframe[title='streamlit_webrtc.component.webrtc_streamer']"
+                                        ).first
+            camera.get_by_role("button", name="Start").click(timeout=60_000)
+            page.get_by_text("frames/s analysed").wait_for(timeout=90_000)
+            if mode == "bench":
+                page.wait_for_timeout(3_000)  # settle
+                frames = [f for f in page.frames if f != page.main_frame]
+                target = next(f for f in frames if f.evaluate("!!window.__live"))
+                target.evaluate("window.__live.recv = []")
+                page.wait_for_timeout(int(seconds * 1000))
+                recv = target.evaluate("window.__live.recv")
+                result["received"] = recv
+                result["page_rate"] = page.get_by_text("frames/s analysed").first.inner_text()
+            else:
+                readings = set()
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and len(readings) < 3:
+                    readings.add(_readout(page))
+                    page.wait_for_timeout(500)
+                result["readings"] = sorted(readings)
+                result["rate"] = page.get_by_text("frames/s analysed").first.inner_text()
+                if artifacts is not None:
+                    page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
+                page.get_by_role("button", name="Record").click()
+                page.get_by_text("Recording").first.wait_for(timeout=30_000)
+                page.wait_for_timeout(int(record_s * 1000))
+                page.get_by_role("button", name="Stop recording").click()
+                page.get_by_role("button", name="Open in the Clip view").wait_for(
+                    timeout=600_000)
+                page.get_by_role("button", name="Open in the Clip view").click()
+                page.get_by_role("heading", name="Clip view").wait_for(timeout=60_000)
+                page.get_by_text("live-").first.wait_for(timeout=60_000)
+                if artifacts is not None:
+                    page.screenshot(path=str(artifacts / "live_clip_view.png"))
+                store = Store(db_url)
+                result["clips"] = [{"name": c.file_name, "status": c.status, "fps": c.fps,
+                                    "frames": c.frame_count, "duration_s": c.duration_s,
+                                    "tracks": len(c.tracks)} for c in store.list_clips()]
+                store.close()
+            browser.close()
+    finally:
+        stop_streamlit(process)
+        result["log_tail"] = (work / "streamlit.log").read_text(errors="replace")[-1500:]
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mode", choices=["test", "bench"], default="test")
+    parser.add_argument("--media", type=Path, required=True)
+    parser.add_argument("--people", choices=["one", "several"], default="one")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--record-s", type=float, default=5.0)
+    parser.add_argument("--artifacts", type=Path, default=None)
+    a = parser.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    print(json.dumps(session(a.mode, a.media, a.people, a.seconds, a.record_s, a.artifacts)))
+
+
+if __name__ == "__main__":
+    main()
