@@ -88,16 +88,16 @@ def _download(store: Store, clip: ClipInfo, athlete_name: str) -> None:
                    f"{len(everyone)} of {athlete_name}'s in all. They download as frames "
                    "with labels.json, the format fine-tuning reads.")
         cols = st.columns(2)
-        choices = ((cols[0], mine, "This clip's labelled frames", f"labels_clip{clip.id}.zip"),
-                   (cols[1], everyone, "All of the athlete's",
+        choices = ((cols[0], mine, "this clip's labelled frames", f"labels_clip{clip.id}.zip"),
+                   (cols[1], everyone, "all of the athlete's labelled frames",
                     f"labels_athlete{clip.athlete_id}.zip"))
-        for col, frames, label, name in choices:
-            if frames and col.button(f"Prepare: {label.lower()}", key=f"prep_{name}"):
+        for col, frames, what, name in choices:
+            if frames and col.button(f"Prepare {what}", key=f"prep_{name}"):
                 st.session_state[f"zip_{name}"] = export_labels(store, frames)
             data = st.session_state.get(f"zip_{name}")
             if data is not None:
-                col.download_button(label, data, file_name=name, mime="application/zip",
-                                    key=f"dl_{name}")
+                col.download_button(f"Download {what} (zip)", data, file_name=name,
+                                    mime="application/zip", key=f"dl_{name}")
 
 
 def joints_panel(store: Store, clip: ClipInfo, data: ClipData, track_id: int | None,
