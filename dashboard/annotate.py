@@ -22,13 +22,20 @@ photo look alike.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
+from dashboard import label_layout as layout
+from dashboard.label_layout import (  # noqa: F401 -- angle_anchor: part of this API too
+    DEFAULT_ANGLES,
+    Rect,
+    angle_anchor,
+    angle_short_name,
+)
 from dashboard.text import LabelPatch, paste, render_label
 from dashboard.theme import PALETTE, Palette, bgr, readable_text_on
 from estimator.keypoints import KEYPOINT_INDEX, KEYPOINT_NAMES, SKELETON, side_of
@@ -218,7 +225,6 @@ def _label_size(scale: float, base: float, person_height: float = 0.0, per_heigh
     return max(MIN_TEXT_PX, int(round(size)))
 
 
-Rect = tuple[int, int, int, int]  # x0, y0, x1, y1 in pixels
 
 
 @dataclass(frozen=True)
@@ -272,52 +278,10 @@ class TrackIdAnnotator:
         return patch, (px, py, px + patch.width, py + patch.height)
 
 
-# Where each angle is drawn: the mean of these keypoints (without the `_3d` suffix).
-_JOINT_ANGLES = ("knee", "hip", "ankle", "elbow", "shoulder", "wrist")
-_SEGMENTS = {
-    "thigh": ("hip", "knee"),
-    "shank": ("knee", "ankle"),
-    "upper_arm": ("shoulder", "elbow"),
-    "forearm": ("elbow", "wrist"),
-    "foot": ("heel", "foot_index"),
-}
-_MIDLINE = {
-    "trunk": ("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
-    "trunk_lean": ("left_hip", "right_hip", "left_shoulder", "right_shoulder"),
-    "pelvis": ("left_hip", "right_hip"),
-    "shoulders": ("left_shoulder", "right_shoulder"),
-}
-
-
-def angle_anchor(name: str) -> tuple[str, ...]:
-    """Keypoints whose mean is where the angle ``name`` is drawn (``left_knee`` -> left_knee)."""
-    base = name.removesuffix("_3d")
-    if base in _MIDLINE:
-        return _MIDLINE[base]
-    for side in ("left", "right"):
-        prefix = f"{side}_"
-        if base.startswith(prefix):
-            part = base[len(prefix):]
-            if part in _JOINT_ANGLES:
-                return (f"{side}_{part}",)
-            if part in _SEGMENTS:
-                return tuple(f"{side}_{p}" for p in _SEGMENTS[part])
-    raise KeyError(f"no place to draw the angle {name!r}")
-
-
-def angle_short_name(name: str) -> str:
-    """A compact label: ``left_knee`` -> ``L knee``, ``trunk_lean_3d`` -> ``Trunk lean 3D``."""
-    base = name.removesuffix("_3d")
-    suffix = " 3D" if name.endswith("_3d") else ""
-    for side, letter in (("left_", "L "), ("right_", "R ")):
-        if base.startswith(side):
-            return letter + base[len(side):].replace("_", " ") + suffix
-    return base.replace("_", " ").capitalize() + suffix
-
-
-DEFAULT_ANGLES: tuple[str, ...] = (
-    "left_knee", "right_knee", "left_hip", "right_hip", "left_elbow", "right_elbow",
-)
+#: Below this height (pixels, in the drawn image) a person gets no angle labels: even at
+#: the smallest legible text they would be larger than the limbs they name. The values
+#: stay in the charts and tables.
+MIN_LABELLED_PERSON_PX = 6 * MIN_TEXT_PX
 
 
 @dataclass(frozen=True)
@@ -328,11 +292,14 @@ class AngleAnnotator:
     argument (track id -> angle name -> degrees), which takes precedence. Only
     the angles in ``names`` are drawn, and only where the value is finite and
     the anchor keypoints are visible. Each label sits beside its joint, on the
-    side away from the body's midline, and moves up or down when it would
+    outside of that joint relative to the same joint of the other side
+    (:func:`dashboard.label_layout.outward`), and moves up or down when it would
     cover a label already drawn (or the place of a :class:`TrackIdAnnotator`
     label, given as ``track_labels``); a thin leader line then joins it to the
-    joint. Text is ``text_size`` pixels at a 720-pixel short side, at most a
-    ninth of the person's height.
+    joint. A label with no free spot near its joint is left out rather than
+    drawn over another or far away. Text is ``text_size`` pixels at a 720-pixel
+    short side, at most a ninth of the person's height; a person shorter than
+    :data:`MIN_LABELLED_PERSON_PX` gets no labels.
     """
 
     palette: Palette = PALETTE
@@ -349,77 +316,85 @@ class AngleAnnotator:
         angles: Mapping[int, Mapping[str, float]] | None = None,
     ) -> np.ndarray:
         _check_image(image)
-        scale = image_scale(image)
-        h, w = image.shape[:2]
+        self._labels(image, people, angles, draw=True)
+        return image
+
+    def label_boxes(
+        self,
+        image: np.ndarray,
+        people: Sequence[PersonLike],
+        angles: Mapping[int, Mapping[str, float]] | None = None,
+    ) -> list[tuple[int, str, Rect]]:
+        """Where :meth:`annotate` would put each label on ``image`` (drawing nothing):
+        (track id, angle name, box) for every label drawn; a label left out has none."""
+        _check_image(image)
+        return self._labels(image, people, angles, draw=False)
+
+    def _labels(self, image: np.ndarray, people: Sequence[PersonLike],
+                angles: Mapping[int, Mapping[str, float]] | None, draw: bool
+                ) -> list[tuple[int, str, Rect]]:
         taken: list[Rect] = []
         if self.track_labels is not None:
             for person in people:
                 placed = self.track_labels.place(image, person)
                 if placed is not None:
                     taken.append(placed[1])
+        boxes: list[tuple[int, str, Rect]] = []
         for person in people:
             values = (angles or {}).get(int(person.track_id))
             if values is None:
                 values = getattr(person, "angles", None) or {}
-            if not values:
+            if values:
+                boxes += [(int(person.track_id), name, rect) for name, rect
+                          in self._label_person(image, person, values, taken, draw)]
+        return boxes
+
+    def _label_person(self, image: np.ndarray, person: PersonLike,
+                      values: Mapping[str, float], taken: list[Rect], draw: bool
+                      ) -> list[tuple[str, Rect]]:
+        placed: list[tuple[str, Rect]] = []
+        scale = image_scale(image)
+        h, w = image.shape[:2]
+        kp = np.asarray(person.keypoints, dtype=np.float64)
+        visible = _visible(kp, self.visibility_threshold)
+        height = _person_height(kp, visible)
+        if height < MIN_LABELLED_PERSON_PX:
+            return placed
+        size = _label_size(scale, self.text_size, height, 9.0)
+        sides = layout.label_directions(kp, visible, self.names, height)
+        for name in self.names:
+            value = values.get(name)
+            direction = sides.get(name)
+            if value is None or not math.isfinite(float(value)) or direction is None:
                 continue
-            kp = np.asarray(person.keypoints, dtype=np.float64)
-            visible = _visible(kp, self.visibility_threshold)
-            centre_x = self._midline_x(kp, visible)
-            size = _label_size(scale, self.text_size, _person_height(kp, visible), 9.0)
-            for name in self.names:
-                value = values.get(name)
-                if value is None or not math.isfinite(float(value)):
-                    continue
-                idx = [KEYPOINT_INDEX[n] for n in angle_anchor(name)]
-                if not visible[idx].all():
-                    continue
-                jx, jy = kp[idx, 0].mean(), kp[idx, 1].mean()
-                patch = self._patch(name, float(value), size)
-                gap = size * 0.8
-                direction = 1.0 if (centre_x is None or jx >= centre_x) else -1.0
-                x = jx + gap if direction > 0 else jx - gap - patch.width
-                y = jy - patch.height / 2
-                rect = self._place(int(round(x)), int(round(y)), patch, taken, w, h)
-                taken.append(rect)
-                lx, ly = rect[0], rect[1]
-                if abs(ly - y) > patch.height * 0.5 or abs(lx - x) > 1:
-                    anchor_x = lx if direction > 0 else lx + patch.width
-                    cv2.line(
-                        image, _fixed((jx, jy)), _fixed((anchor_x, ly + patch.height / 2)),
-                        bgr(self.palette.side(name)), max(1, round(scale)), cv2.LINE_AA, _SHIFT,
-                    )
-                paste(image, patch, lx, ly)
-        return image
+            jx, jy = layout.anchor_at(kp, visible, name)  # type: ignore[misc]
+            patch = self._patch(name, float(value), size)
+            gap = size * 0.8
+            x = jx + gap if direction > 0 else jx - gap - patch.width
+            y = jy - patch.height / 2
+            # Near its joint or not at all: at most three label heights away, and less on
+            # a small person (a quarter of their height).
+            reach = min(3.0 * patch.height, max(patch.height * 0.5, height / 4.0))
+            rect = layout.free_spot(int(round(x)), int(round(y)), patch.width, patch.height,
+                                    taken, w, h, reach)
+            if rect is None:
+                continue
+            taken.append(rect)
+            placed.append((name, rect))
+            if not draw:
+                continue
+            lx, ly = rect[0], rect[1]
+            if abs(ly - y) > patch.height * 0.5 or abs(lx - x) > 1:
+                anchor_x = lx if direction > 0 else lx + patch.width
+                cv2.line(
+                    image, _fixed((jx, jy)), _fixed((anchor_x, ly + patch.height / 2)),
+                    bgr(self.palette.side(name)), max(1, round(scale)), cv2.LINE_AA, _SHIFT,
+                )
+            paste(image, patch, lx, ly)
+        return placed
 
     def _patch(self, name: str, value: float, size: int) -> LabelPatch:
         shown = round(float(value), self.decimals) + 0.0  # "0°", never "-0°"
         text = f"{angle_short_name(name)} {shown:.{self.decimals}f}°"
         colour = self.palette.side(name)
         return render_label(text, size, colour, readable_text_on(colour))
-
-    @staticmethod
-    def _midline_x(kp: np.ndarray, visible: np.ndarray) -> float | None:
-        idx = [KEYPOINT_INDEX[n] for n in ("left_hip", "right_hip", "left_shoulder",
-                                           "right_shoulder")]
-        idx = [i for i in idx if visible[i]]
-        return float(kp[idx, 0].mean()) if idx else None
-
-    @staticmethod
-    def _place(
-        x: int, y: int, patch: LabelPatch, taken: Iterable[Rect], width: int, height: int,
-    ) -> Rect:
-        """The free spot nearest (x, y) up or down, kept inside the image: (x0, y0, x1, y1)."""
-        x = min(max(x, 0), max(0, width - patch.width))
-        taken = list(taken)
-        step = max(2, patch.height // 2)
-        for attempt in range(24):
-            dy = (attempt + 1) // 2 * step * (1 if attempt % 2 else -1)
-            cy = min(max(y + dy, 0), max(0, height - patch.height))
-            rect = (x, cy, x + patch.width, cy + patch.height)
-            if not any(
-                rect[0] < t[2] and t[0] < rect[2] and rect[1] < t[3] and t[1] < rect[3]
-                for t in taken
-            ):
-                return rect
-        return (x, y, x + patch.width, y + patch.height)

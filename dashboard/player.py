@@ -27,9 +27,15 @@ import streamlit as st
 import streamlit.components.v1 as components
 from streamlit import runtime
 
-from dashboard.annotate import angle_anchor, angle_short_name, track_label
+from dashboard.annotate import (
+    MIN_LABELLED_PERSON_PX,
+    angle_anchor,
+    angle_short_name,
+    track_label,
+)
 from dashboard.clipdata import ClipData, clip_stamp
 from dashboard.frames import Preview
+from dashboard.label_layout import label_directions
 from dashboard.theme import PALETTE
 from estimator.keypoints import KEYPOINT_INDEX, SKELETON, side_of
 
@@ -52,7 +58,9 @@ def overlay_data(data: ClipData, scale: float, athlete_track: int | None, athlet
     frame of the track, 33 x [x, y] rounded to 0.1 px, null where not visible, or null
     for a frame where the person is absent). ``angles`` (the athlete only): label,
     colour and anchor keypoints of each chosen angle, and per frame its value (null
-    where missing).
+    where missing) and the side its label goes (``sides``: -1 left, 1 right, 0 not drawn;
+    :func:`dashboard.label_layout.label_directions`, as the server's drawing). ``minTall``:
+    the height in preview pixels below which a person gets no angle labels.
     """
     people = []
     for track in data.tracks.values():
@@ -84,13 +92,30 @@ def overlay_data(data: ClipData, scale: float, athlete_track: int | None, athlet
                 "anchors": [[KEYPOINT_INDEX[k] for k in angle_anchor(n)] for n in chosen],
                 "values": [[round(v) if math.isfinite(v) else None for v in row]
                            for row in values],
+                "sides": _label_sides(kp, seen, track.poses.present, tuple(chosen)),
             }
         people.append(entry)
     colours = {"left": PALETTE.left, "right": PALETTE.right, "centre": PALETTE.centre}
     bones = [[KEYPOINT_INDEX[a], KEYPOINT_INDEX[b],
               colours[side_of(a) if side_of(a) == side_of(b) else "centre"]]
              for a, b in SKELETON]
-    return {"bones": bones, "people": people, "outline": PALETTE.outline}
+    return {"bones": bones, "people": people, "outline": PALETTE.outline,
+            "minTall": MIN_LABELLED_PERSON_PX}
+
+
+def _label_sides(kp: np.ndarray, seen: np.ndarray, present: np.ndarray,
+                 names: tuple[str, ...]) -> list[list[int] | None]:
+    """Per frame of a track, the side of each angle label (-1, 1, or 0 where its joint is
+    not visible); ``kp`` (F, 33, 3), ``seen`` (F, 33) bool. Sides do not depend on scale."""
+    out: list[list[int] | None] = []
+    for pos in range(len(kp)):
+        if not bool(present[pos]) or seen[pos].sum() < 2:
+            out.append(None)
+            continue
+        ys = kp[pos, seen[pos], 1]
+        sides = label_directions(kp[pos], seen[pos], names, float(ys.max() - ys.min()))
+        out.append([int(sides.get(n, 0)) for n in names])
+    return out
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -74,6 +74,7 @@ function draw() {
   const s = canvas.width / args.width;
   ctx.scale(s, s);
   const unit = Math.min(args.width, args.height) / 720;
+  const taken = [];  // boxes drawn so far: an angle label never covers another label
   for (const person of overlay.people) {
     const pos = frame - person.first;
     const pts = pos >= 0 && pos < person.xy.length ? person.xy[pos] : null;
@@ -97,24 +98,54 @@ function draw() {
     ctx.textBaseline = "middle";
     const top = Math.min(...seen.map((p) => p[1]));
     const cx = seen.reduce((t, p) => t + p[0], 0) / seen.length;
-    label(ctx, person.label, cx, top - size, person.colour, "center", size);
-    if (!person.angles) continue;
-    const hips = [pts[23], pts[24], pts[11], pts[12]].filter(Boolean);
-    const mid = hips.length ? hips.reduce((t, p) => t + p[0], 0) / hips.length : null;
+    taken.push(label(ctx, person.label, cx, top - size, person.colour, "center", size));
+    // A person too small for legible labels gets none (as on the server, annotate.py).
+    if (!person.angles || tall < (overlay.minTall || 0)) continue;
     const values = person.angles.values[pos] || [];
+    const sides = (person.angles.sides && person.angles.sides[pos]) || [];
     person.angles.labels.forEach((name, k) => {
       const v = values[k];
+      const side = sides[k];
       const anchors = person.angles.anchors[k].map((i) => pts[i]);
-      if (v === null || v === undefined || anchors.some((p) => !p)) return;
+      if (v === null || v === undefined || !side || anchors.some((p) => !p)) return;
       const jx = anchors.reduce((t, p) => t + p[0], 0) / anchors.length;
       const jy = anchors.reduce((t, p) => t + p[1], 0) / anchors.length;
-      const right = mid === null || jx >= mid;
-      label(ctx, `${name} ${v}°`, jx + (right ? size : -size), jy, person.angles.colours[k],
-            right ? "left" : "right", size);
+      // Outside its own joint (side from the server, away from the partner joint), moved
+      // up or down to a free spot near the joint, or left out.
+      const text = `${name} ${v}°`;
+      const w = ctx.measureText(text).width + size * 0.6, h = size * 1.35;
+      const x0 = side > 0 ? jx + size : jx - size - w;
+      const reach = Math.min(3 * h, Math.max(0.5 * h, tall / 4));
+      const box = freeSpot(x0, jy - h / 2, w, h, taken, reach);
+      if (!box) return;
+      taken.push(box);
+      const colour = person.angles.colours[k];
+      if (Math.abs(box[1] - (jy - h / 2)) > h / 2) {
+        ctx.strokeStyle = colour; ctx.lineWidth = Math.max(1, unit);
+        ctx.beginPath(); ctx.moveTo(jx, jy);
+        ctx.lineTo(side > 0 ? box[0] : box[2], (box[1] + box[3]) / 2); ctx.stroke();
+      }
+      label(ctx, text, box[0], (box[1] + box[3]) / 2, colour, "left", size);
     });
   }
 }
 
+function overlaps(a, b) {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+// The free w x h box nearest (x, y), moved up or down by at most `reach`; null if none.
+function freeSpot(x, y, w, h, taken, reach) {
+  for (let k = 0; k * h / 2 <= reach; k++) {
+    for (const dy of k ? [-k * h / 2, k * h / 2] : [0]) {
+      const box = [x, y + dy, x + w, y + dy + h];
+      if (!taken.some((t) => overlaps(box, t))) return box;
+    }
+  }
+  return null;
+}
+
+// Draws a label box; returns its [x0, y0, x1, y1].
 function label(ctx, text, x, y, colour, align, size) {
   const w = ctx.measureText(text).width + size * 0.6, h = size * 1.35;
   const x0 = align === "center" ? x - w / 2 : align === "left" ? x : x - w;
@@ -123,6 +154,7 @@ function label(ctx, text, x, y, colour, align, size) {
   ctx.fillStyle = "#ffffff";
   ctx.textAlign = "left";
   ctx.fillText(text, x0 + size * 0.3, y);
+  return [x0, y - h / 2, x0 + w, y + h / 2];
 }
 
 function tick(now, meta) {

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from analysis.store import Store
+from dashboard.annotate import MIN_LABELLED_PERSON_PX
 from dashboard.frames import build_preview
 from dashboard.player import MAX_FRAME_HEIGHT_PX, fit_width
 from tests.dashboard.conftest import make_synthetic_clip, squat_poses
@@ -31,7 +32,9 @@ def player_args(at) -> dict:
             yield child
             yield from walk(child)
 
-    (player,) = [e for e in walk(at._tree) if getattr(e, "type", None) == "component_instance"]
+    # the player among the page's components (the Correct joints panel has one too)
+    (player,) = [e for e in walk(at._tree) if getattr(e, "type", None) == "component_instance"
+                 and e.proto.component_name.endswith("clip_player")]
     return json.loads(player.proto.json_args)
 
 
@@ -59,6 +62,24 @@ def test_the_player_gets_the_preview_its_frame_times_and_the_skeletons(
     assert person["angles"]["labels"][:2] == ["L knee", "R knee"]
     stored = store.read_analysis(store.list_clips()[0].id, 0).angles["left_knee"]
     assert person["angles"]["values"][22][0] == round(float(stored.iloc[22]))
+
+
+def test_the_player_puts_angle_labels_on_the_same_sides_as_the_server(
+    store: Store, tmp_path: Path, media  # noqa: F811
+):
+    """Issue 10, defect 9: the canvas places each label outside its own joint, as the
+    server's drawing does (dashboard.label_layout), and skips people too small."""
+    with_preview(store, tmp_path)
+    at = open_page("clip_view")
+    args = player_args(at)
+    overlay = json.loads(next(v for k, v in media.items() if k in args["overlay_url"]))
+    (person,) = overlay["people"]
+    labels = person["angles"]["labels"]
+    # the synthetic squatter faces the camera: their left is on the image's right
+    expected = [1 if name.startswith("L ") else -1 for name in labels]
+    assert labels[:2] == ["L knee", "R knee"]
+    assert all(sides == expected for sides in person["angles"]["sides"])
+    assert overlay["minTall"] == MIN_LABELLED_PERSON_PX
 
 
 def test_a_frame_the_player_stops_at_becomes_the_pages_frame_and_stays(
