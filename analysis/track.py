@@ -4,7 +4,8 @@
 angles (:mod:`analysis.angles`) -> clean-up (:mod:`analysis.filtering`) ->
 summary -> repetitions (:mod:`analysis.repetitions`) -> symmetry
 (:mod:`analysis.symmetry`) -> scale (:mod:`analysis.scale`) -> trajectories
-(:mod:`analysis.trajectories`).
+(:mod:`analysis.trajectories`) -> jumps (:mod:`analysis.jumps`) -> phases
+(:mod:`analysis.phases`).
 
 The track's arrays are expected to hold one row per frame of the clip (a NaN
 row where the person was not found), so that frames are evenly spaced at the
@@ -24,6 +25,8 @@ from analysis.angle_stats import summarise_angles
 from analysis.angles import compute_angles
 from analysis.errors import AnalysisError
 from analysis.filtering import CleanSettings, clean_signals_detailed
+from analysis.jumps import empty_jumps, find_jumps
+from analysis.phases import empty_phases, phase_metrics
 from analysis.rep_signals import RepetitionResult, find_repetitions
 from analysis.repetitions import RepSettings
 from analysis.scale import check_height, estimate_scale
@@ -108,6 +111,16 @@ class TrackAnalysis:
     notes
         Plain sentences about what could not be done as asked (e.g. a height
         given but no frame showing the whole body), for the coach to read.
+    jumps
+        One row per flight found from the feet (:data:`analysis.jumps.JUMP_COLUMNS`):
+        take-off and landing (positions and seconds), flight time, height by flight
+        time, resolution, the hip's rise in metres when scaled; refused ones with the
+        reason. Empty when there was none (and in tracks stored before jumps existed).
+    phases
+        Per phase of each jump and repetition, per joint angle: ROM and peak angular
+        velocity (:data:`analysis.phases.PHASE_COLUMNS`).
+    jump_note
+        Why jumps were not looked for ("" when they were), e.g. feet out of the frame.
     """
 
     angles_raw: pd.DataFrame
@@ -129,6 +142,9 @@ class TrackAnalysis:
     settings: dict
     rep_settings: dict
     notes: list[str] = field(default_factory=list)
+    jumps: pd.DataFrame = field(default_factory=empty_jumps)
+    phases: pd.DataFrame = field(default_factory=empty_phases)
+    jump_note: str = ""
 
     @property
     def clean_settings(self) -> CleanSettings:
@@ -229,6 +245,9 @@ def analyse_track(
                 "trajectories stay in pixels"
             )
     traj = compute_trajectories(keypoints, t, fps, settings, scale)
+    jumps = find_jumps(keypoints, t, fps, scale, settings.visibility_threshold)
+    phases = phase_metrics(angles, t, keypoints, jumps.table, repetitions,
+                           settings.visibility_threshold)
 
     return TrackAnalysis(
         angles_raw=angles_raw,
@@ -250,6 +269,9 @@ def analyse_track(
         settings=settings.to_dict(),
         rep_settings=rep_settings.to_dict(),
         notes=notes,
+        jumps=jumps.table,
+        phases=phases,
+        jump_note=jumps.note,
     )
 
 
