@@ -27,6 +27,7 @@ from dashboard.repetitions_panel import (
     repetition_symmetry,
     repetitions_chart,
 )
+from dashboard.report_panel import report_panel
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -321,3 +322,4 @@ if clip.tracks:
 
 if clip.tracks:
     downloads(store, clip, data, athlete_track, athlete_name, tuple(names), show_others)
+    report_panel(store, clip, data, athlete_track, athlete_name, tuple(names))
