@@ -99,15 +99,26 @@ def group_by_joint(names: Iterable[str]) -> dict[str, list[str]]:
     return {k: sorted(v, key=lambda n: order[side_of_name(n)]) for k, v in groups.items()}
 
 
-LEGEND_ON_TOP = {"orientation": "h", "yref": "container", "y": 0.995, "yanchor": "top",
-                 "x": 0.0, "xanchor": "left"}
+#: Room below the legend for the panels' titles (which sit just above each panel), in
+#: pixels. Plotly reserves the legend's band at the top (the plot starts below it, however
+#: many rows it wraps to on a phone) but knows nothing of the titles; it has no legend
+#: padding either, so an invisible border of this width is the padding.
+LEGEND_GAP_PX = 22
+LEGEND_ON_TOP = {"orientation": "h", "yref": "container", "y": 1.0, "yanchor": "top",
+                 "x": 0.0, "xanchor": "left", "borderwidth": LEGEND_GAP_PX,
+                 "bordercolor": "rgba(0,0,0,0)"}
+#: Plotly's toolbar stands upright in the right margin, so it never covers the legend.
+MODEBAR = {"orientation": "v", "bgcolor": "rgba(255,255,255,0.85)"}
+MODEBAR_MARGIN_PX = 40
 
 
 def finish(fig: go.Figure, height: int, top: int = 64) -> go.Figure:
-    """The product's layout: template, white backgrounds, legend in the top margin."""
+    """The product's layout: template, white backgrounds, legend in the top margin, the
+    toolbar in the right margin."""
     fig.update_layout(
         template=TEMPLATE, height=height, paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
-        margin={"l": 64, "r": 16, "t": top, "b": 48}, legend=LEGEND_ON_TOP,
+        margin={"l": 64, "r": MODEBAR_MARGIN_PX, "t": top, "b": 48}, legend=LEGEND_ON_TOP,
+        modebar=MODEBAR,
     )
     return fig
 
