@@ -18,6 +18,27 @@ from analysis.store.encoding import _frame_from_parquet
 from analysis.store.engine import _guarded
 from analysis.store.models import Athlete, Clip, MetricChunk, Track, TrainingSession
 
+SUMMED = frozenset({"repetitions", "jumps"})  # per session: the sum of its clips'
+BEST = frozenset({"jump_height_cm", "jump_flight_s"})  # per session: the best clip's
+
+
+def _jump_rows(head: tuple, jumps: pd.DataFrame | None) -> list[tuple[Any, ...]]:
+    """Progress rows of one clip's jumps table: how many were measured, the best height by
+    each method (cm) and the longest flight (s); none for a clip without a measured jump
+    (or analysed before jumps were looked for)."""
+    if jumps is None or "status" not in jumps.columns:
+        return []
+    ok = jumps[jumps["status"] == "ok"]
+    if ok.empty:  # a squat or a walk: no jump rows, rather than zeros
+        return []
+    rows: list[tuple[Any, ...]] = [(*head, "jumps", "jumps", float(len(ok)))]
+    for column, name in (("height_m", "flight_time"), ("hip_rise_m", "hip_rise")):
+        best = ok[column].max()
+        if pd.notna(best):
+            rows.append((*head, "jump_height_cm", name, float(best) * 100.0))
+    rows.append((*head, "jump_flight_s", "flight_time", float(ok["flight_s"].max())))
+    return rows
+
 
 class Overviews(StoreBase):
     """Lists and progress across clips, sessions and athletes."""
@@ -73,7 +94,8 @@ class Overviews(StoreBase):
 
     @_guarded
     def athlete_tables(
-        self, athlete: int | str, kinds: Sequence[str] = ("summary", "symmetry", "repetitions")
+        self, athlete: int | str,
+        kinds: Sequence[str] = ("summary", "symmetry", "repetitions", "jumps"),
     ) -> pd.DataFrame:
         """Per-track tables of every finished clip's athlete track, in ONE query.
 
@@ -121,8 +143,11 @@ class Overviews(StoreBase):
         where ``metric`` is ``rom``, ``min``, ``max``, ``mean`` (per angle ``name``,
         degrees, cleaned), ``si`` (per left/right pair ``name``, %), ``repetitions`` (count;
         ``name`` the signal they were found in), ``rep_duration_s`` and ``rep_rom`` (mean
-        over the clip's repetitions). With ``by="session"`` the clips of a session are
-        combined (mean of each metric, sum of repetitions; clip columns dropped).
+        over the clip's repetitions), ``jumps`` (count of measured jumps), ``jump_height_cm``
+        (the clip's best jump; ``name`` ``flight_time`` or ``hip_rise``) and
+        ``jump_flight_s`` (its longest flight). With ``by="session"`` the clips of a
+        session are combined (mean of each metric, sum of repetitions and jumps, best of
+        jump heights and flights; clip columns dropped).
         """
         if by not in ("clip", "session"):
             raise AnalysisError(f"progress by 'clip' or 'session', not {by!r}")
@@ -150,15 +175,17 @@ class Overviews(StoreBase):
                 for column, metric in (("duration_s", "rep_duration_s"), ("rom", "rep_rom")):
                     if column in reps.columns and len(reps):
                         rows.append((*head, metric, signal, float(reps[column].mean())))
+            rows += _jump_rows(head, by_kind.get("jumps"))
         columns = [
             "date", "session_id", "session", "clip_id", "file_name", "metric", "name", "value",
         ]
         out = pd.DataFrame(rows, columns=columns)
         if by == "session" and not out.empty:
             keys = ["date", "session_id", "session", "metric", "name"]
-            summed = out[out["metric"] == "repetitions"].groupby(keys, sort=False)["value"].sum()
-            averaged = out[out["metric"] != "repetitions"].groupby(keys, sort=False)["value"].mean()
-            out = pd.concat([averaged, summed]).reset_index()
+            how = out["metric"].map(lambda m: "sum" if m in SUMMED else
+                                    "max" if m in BEST else "mean")
+            out = pd.concat([out[how == h].groupby(keys, sort=False)["value"].agg(h)
+                             for h in ("mean", "sum", "max") if (how == h).any()]).reset_index()
             out = out.sort_values(["date", "session_id"], kind="stable").reset_index(drop=True)
         return out
 

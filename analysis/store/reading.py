@@ -189,6 +189,17 @@ class TableReading(StoreBase):
         """Per track and repetition: start, end, duration, ROM, tempo (empty when none)."""
         return self._per_track(clip_id, "repetitions", track_id, "rep")
 
+    def read_jumps(self, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+        """Per track and flight found (:data:`analysis.jumps.JUMP_COLUMNS`, frames as track
+        positions): take-off, landing, flight time, heights, status and reason; empty for
+        none (and for tracks analysed before jumps were looked for)."""
+        return self._per_track(clip_id, "jumps", track_id, "row")
+
+    def read_phases(self, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
+        """Per track, jump or repetition phase and joint angle: ROM and peak angular
+        velocity (:data:`analysis.phases.PHASE_COLUMNS`)."""
+        return self._per_track(clip_id, "phases", track_id, "row")
+
     @_guarded
     def read_poses(
         self,
