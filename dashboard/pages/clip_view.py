@@ -20,6 +20,7 @@ from dashboard.downloads import downloads
 from dashboard.escape import md
 from dashboard.frames import load_preview
 from dashboard.joints_panel import joints_panel
+from dashboard.jumps_panel import jumps_section
 from dashboard.player import clip_player, fit_width, reported_frame
 from dashboard.repetitions_panel import (
     describe,
@@ -315,6 +316,7 @@ if track is not None and clip.kind == "video":
     widgets.show_numbers(table)
     for note in track.analysis.notes:
         st.caption(note)
+    jumps_section(track.analysis, track.poses.frames, clip.fps, frame_key=FRAME, jump_key=JUMP)
 
 if clip.tracks:
     show_angle_guide()

@@ -16,6 +16,9 @@ METRICS = {
     "rep_rom": ("Range of motion per repetition", "°", "signal"),
     "rep_duration_s": ("Repetition duration", "s", "signal"),
     "max": ("Peak angle", "°", "angle"),
+    "jump_height_cm": ("Jump height (best)", "cm", "signal"),
+    "jump_flight_s": ("Jump flight time (longest)", "s", "signal"),
+    "jumps": ("Jumps", "jumps", "signal"),
 }
 
 store = get_store()
