@@ -103,7 +103,7 @@ READS = frozenset({"overview", "progress", "athlete_tables", "database_size_byte
 ATTRIBUTES = frozenset({"url"})
 #: Parameters that name a record, and the kind of record.
 SCOPES = {"athlete": "athlete", "athlete_id": "athlete", "session_id": "session",
-          "clip_id": "clip", "correction_id": "correction"}
+          "clip_id": "clip", "correction_id": "correction", "note_id": "note"}
 
 
 def is_read(method: str) -> bool:
@@ -149,7 +149,7 @@ class ScopedStore:
         if isinstance(item, SessionInfo | ClipInfo):
             return item.athlete_id in self._athlete_ids()
         clip_id = getattr(item, "clip_id", None)
-        if clip_id is not None and type(item).__name__ == "CorrectionInfo":
+        if clip_id is not None and type(item).__name__ in ("CorrectionInfo", "NoteInfo"):
             return self._clip_allowed(int(clip_id))
         return True
 
@@ -174,6 +174,10 @@ class ScopedStore:
         elif kind == "clip":
             ok = self._store.get_clip(int(value)).athlete_id in self._athlete_ids()
             missing = f"No clip {value} in the database."
+        elif kind == "note":  # one of a clip the user sees
+            ok = any(n.id == int(value) for clip in self.list_clips()
+                     for n in self._store.list_notes(clip.id))
+            missing = f"No note {value} in the database."
         else:  # a correction: one of a clip the user sees
             ok = any(c.id == int(value) for clip in self.list_clips()
                      for c in self._store.list_corrections(clip.id))

@@ -62,6 +62,7 @@ from analysis.store.encoding import (
     poses_from_frame,
 )
 from analysis.store.engine import DB_URL_ENV, DEFAULT_DB_PATH, DEFAULT_TIMEOUT_S, default_url
+from analysis.store.notes import NoteInfo, NoteRecords
 from analysis.store.overview import Overviews
 from analysis.store.reading import TableReading
 from analysis.store.records import (
@@ -82,7 +83,7 @@ from analysis.store.sessions import SessionRecords
 
 class Store(
     AthleteRecords, SessionRecords, ResultRecords, RunLeases, TableReading, Overviews,
-    CorrectionRecords,
+    CorrectionRecords, NoteRecords,
 ):
     """Athletes, sessions, clips and analysed tracks in one SQL database.
 
@@ -134,6 +135,7 @@ __all__ = [
     "ClipBusy",
     "ClipInfo",
     "CorrectionInfo",
+    "NoteInfo",
     "SessionInfo",
     "Store",
     "TrackInfo",

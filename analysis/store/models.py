@@ -6,6 +6,7 @@ in the database itself, so a bulk delete needs no ORM loading)::
     athletes 1--n sessions 1--n clips 1--n tracks 1--n poses   (chunks of per-frame poses)
                                                    1--n metrics (per-frame and per-track tables)
                                       clips 1--n corrections (a coach's, per track and frames)
+                                      clips 1--n clip_notes (a coach's notes, key frames, drawings)
 
 Every change of these tables comes with an Alembic revision in
 ``analysis/store/migrations/versions`` (:mod:`analysis.store.schema` applies them).
@@ -247,3 +248,31 @@ class Correction(Base):
         CheckConstraint("kind != 'swap_sides' OR (groups BETWEEN 1 AND 7)",
                         name="correction_swap_groups"),
     )
+
+
+#: Kinds of :class:`ClipNote` and how many points (clip pixels) each carries.
+NOTE_KINDS: dict[str, int] = {"note": 0, "key_frame": 0, "marker": 1, "line": 2, "angle": 3}
+
+
+class ClipNote(Base):
+    """A coach's note, key frame or drawing on one frame of a clip.
+
+    ``kind``: ``note`` (text), ``key_frame`` (the frame matters; text optional),
+    ``marker`` (1 point), ``line`` (2 points), ``angle`` (3 points, the vertex in the
+    middle: the angle is measured from them). ``points``: ``[[x, y], ...]`` in the
+    clip's pixels. ``text``: typed by a coach, kept as plain text.
+    """
+
+    __tablename__ = "clip_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clip_id: Mapped[int] = mapped_column(ForeignKey("clips.id", ondelete="CASCADE"), index=True)
+    frame: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    points: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[dt.datetime | None]
+
+    __table_args__ = (CheckConstraint("frame >= 0", name="note_frame"),)

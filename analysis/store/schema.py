@@ -7,7 +7,8 @@ the current one in the table ``alembic_version``):
   metrics);
 - ``0002``: the coach's corrections (table ``corrections``);
 - ``0003``: the run that holds a clip (``clips.owner_host``, ``owner_pid``,
-  ``owner_started``, ``heartbeat_at``).
+  ``owner_started``, ``heartbeat_at``);
+- ``0004``: a coach's notes, key frames and drawings (table ``clip_notes``).
 
 On open (:func:`prepare`):
 
@@ -15,7 +16,7 @@ On open (:func:`prepare`):
   :mod:`analysis.store.models` missing from it, dropped by hand, is created empty);
 - an empty database gets every table and is stamped :data:`HEAD`;
 - a database made before migrations (no ``alembic_version``) is recognised by its tables
-  and columns (``0001``, ``0002``, or ``0003`` for one made by ``create_all``), stamped
+  and columns (``0001`` to ``0004``, the last for one made by ``create_all``), stamped
   so, then upgraded;
 - an older revision is upgraded, in ONE transaction (it completes or changes nothing),
   under a lock so that two programs opening it at once upgrade it once. When upgrading is
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-HEAD = "0003"
+HEAD = "0004"
 VERSION_TABLE = "alembic_version"
 AUTO_UPGRADE_ENV = "POSTURE_DB_AUTO_UPGRADE"
 UPGRADE_COMMAND = "python -m analysis upgrade-db"
@@ -58,7 +59,8 @@ ADDED_COLUMNS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "0003": {"clips": frozenset({"owner_host", "owner_pid", "owner_started", "heartbeat_at"})},
 }
 #: Tables each later revision added.
-ADDED_TABLES: Mapping[str, frozenset[str]] = {"0002": frozenset({"corrections"})}
+ADDED_TABLES: Mapping[str, frozenset[str]] = {"0002": frozenset({"corrections"}),
+                                              "0004": frozenset({"clip_notes"})}
 
 # pg_advisory_xact_lock key held while the schema is created or upgraded ("posture").
 PG_LOCK_KEY = 0x706F7374757265
@@ -106,6 +108,8 @@ def recognise(connection: Connection) -> str | None:
         columns = {c["name"] for c in inspector.get_columns("clips")}
         if ADDED_COLUMNS["0003"]["clips"] <= columns:
             revision = "0003"
+            if ADDED_TABLES["0004"] <= tables:
+                revision = "0004"
     later = {c for rev, by_table in ADDED_COLUMNS.items() if rev > revision
              for c in by_table.get("clips", ())}
     for table in sorted(tables & set(Base.metadata.tables)):
