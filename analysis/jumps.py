@@ -32,8 +32,9 @@ Method (the flight-time method of contact mats, OptoJump and My Jump, read from 
    longer than 1.2 s (no jump: tracking lost, a step, a drop), the feet not seen just
    before take-off or just after landing, the clip starting or ending in the air, landing
    at another level than the take-off.
-7. Resolution: one frame, ``1/fps`` (17 ms at 60 fps); the height's follows as
-   ``dh = g T / 4 * (1/fps)`` (about 2 cm for a 0.5 s flight at 60 fps).
+7. Resolution: one frame, ``dt = 1/fps`` (17 ms at 60 fps); the height's follows as
+   ``dh = g (2 T dt + dt^2) / 8``, about ``g T dt / 4`` (2 cm for a 0.5 s flight at
+   60 fps).
 8. With a scale (the athlete's height known, :mod:`analysis.scale`), a second estimate:
    the hip's (mid_hip) rise in metres from its position at take-off to the apex of a
    parabola fitted to it through the flight.
@@ -131,7 +132,7 @@ def _ground(y: np.ndarray, window: int, percentile: float) -> tuple[np.ndarray, 
     df = pd.DataFrame(y)
     q = percentile / 100.0
     # At the clip's ends a window holds a few frames only: the frame itself is then its
-    # own ground (a clip starting in the air is told apart by the window on the other side).
+    # own ground (so a clip ending in the air is grounded by its last frames: not measured).
     before = df.rolling(window, min_periods=1).quantile(q).to_numpy()
     after = df.iloc[::-1].rolling(window, min_periods=1).quantile(q).iloc[::-1].to_numpy()
     return before, after
@@ -155,16 +156,19 @@ def _state(clearance: np.ndarray, threshold: float, max_gap: int) -> np.ndarray:
     return state
 
 
-def _edge_time(t: np.ndarray, s: np.ndarray, first: int, second: int, bounds: tuple) -> float:
-    """Time where the clearance ``s`` reaches 0, extrapolated from frames ``first`` (in the
-    air, next to the contact) and ``second`` (one further in), kept within ``bounds``."""
+def _edge_time(t: np.ndarray, s: np.ndarray, frames: np.ndarray, bounds: tuple) -> float:
+    """Time where the clearance ``s`` reaches 0, extrapolated by a straight line fitted to
+    ``frames`` (in the air, the first one next to the contact), kept within ``bounds``."""
     lo, hi = bounds
-    if 0 <= second < len(s) and np.isfinite(s[second]) and np.isfinite(s[first]):
-        slope = (s[second] - s[first]) / (t[second] - t[first])
-        # rising away from the ground: slope has the sign of (second - first)
-        if slope * (second - first) > 0:
-            return float(np.clip(t[first] - s[first] / slope, lo, hi))
-    return float(np.clip(t[first], lo, hi))
+    frames = frames[(frames >= 0) & (frames < len(s))]
+    frames = frames[np.isfinite(s[frames])]
+    if frames.size >= 2:
+        slope, offset = np.polyfit(t[frames], s[frames], 1)
+        # rising away from the ground after take-off, falling towards it before landing
+        if slope * (frames[-1] - frames[0]) * (t[frames[-1]] - t[frames[0]]) != 0 and (
+                slope > 0) == (frames[-1] > frames[0]):
+            return float(np.clip(-offset / slope, lo, hi))
+    return float(np.clip(t[frames[0]] if frames.size else lo, lo, hi))
 
 
 def _hip_flight(keypoints: np.ndarray, valid: np.ndarray, t: np.ndarray, a: int, b: int,
@@ -282,7 +286,9 @@ def find_jumps(
             "flight_s": flight,
             "height_m": G * flight**2 / 8 if ok else np.nan,
             "resolution_s": resolution,
-            "height_resolution_m": G * flight / 4 * resolution if ok else np.nan,
+            # the height's change for a flight one frame longer: g (2 T dt + dt^2) / 8
+            "height_resolution_m": (G * resolution * (2 * flight + resolution) / 8
+                                    if ok else np.nan),
             "hip_rise_m": rise_px * scale if ok and scale else np.nan,
             "feet": feet,
         })
@@ -357,8 +363,11 @@ def _flight(y: np.ndarray, state: np.ndarray, t: np.ndarray, fps: float, a: int,
     dt = 1.0 / fps
     # The crossing lies after the last frame on the ground, or up to a frame before it when
     # that frame was already off the ground but below the threshold.
-    t0 = _edge_time(t, s, a, a + 1, ((t[a - 1] if a > 0 else t[a] - dt) - dt, t[a]))
-    t1 = _edge_time(t, s, b - 1, b - 2, (t[b - 1], (t[b] if b < n else t[b - 1] + dt) + dt))
+    m = 2  # the first / last two frames in the air (three lose more to the curvature)
+    t0 = _edge_time(t, s, np.arange(a, a + m),
+                    ((t[a - 1] if a > 0 else t[a] - dt) - dt, t[a]))
+    t1 = _edge_time(t, s, np.arange(b - 1, b - 1 - m, -1),
+                    (t[b - 1], (t[b] if b < n else t[b - 1] + dt) + dt))
     level = float(np.nanmedian(g1 - g0)) if np.isfinite(g1 - g0).any() else 0.0
     seen = [side for side, cols in zip(SIDES, (slice(0, 3), slice(3, 6)), strict=True)
             if np.isfinite(y[max(a - 1, 0), cols]).any()
