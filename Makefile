@@ -48,3 +48,4 @@ bench: setup
 	$(PY) bench/photo_memory.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/batch.py
+	$(PY) bench/live.py
