@@ -10,9 +10,9 @@ camera fed from a ``.y4m`` file. Prints one JSON object on its last line.
 received, the angle readout changing, a recording of ``--record-s`` seconds saved
 and opened analysed in the Clip view. ``--mode bench`` (``bench/live.py``): frames
 received and end-to-end latency, measured in the page: each frame sent is stamped
-(a 16-bit code in its top-left corner, drawn on a canvas between the camera and
-the peer connection) with the time it left, and the annotated frames coming back
-are read on arrival (``requestVideoFrameCallback``).
+(a 16-bit code, 12 bits of counter and 4 of check, in its top-left corner, drawn
+on a canvas between the camera and the peer connection) with the time it left, and
+the annotated frames coming back are read on arrival (``requestVideoFrameCallback``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ from tests.dashboard.server import (  # noqa: E402
 #: Stamp: 16 cells of CELL pixels along the top-left edge, white for 1.
 STAMP_JS = r"""
 (() => {
-  const CELL = 12, BITS = 16;
+  const CELL = 16, BITS = 16;
+  // 12 bits of counter and 4 of check: a stamp blurred by the codec is not misread.
+  const code = (n) => n | ((((n * 7) + 3) & 0xf) << 12);
   window.__live = {sent: {}, recv: [], counter: 0};
   const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (constraints) => {
@@ -54,10 +56,10 @@ STAMP_JS = r"""
     const ctx = canvas.getContext('2d');
     const draw = () => {
       ctx.drawImage(video, 0, 0, 640, 480);
-      const n = (++window.__live.counter) & 0xffff;
+      const n = (++window.__live.counter) & 0xfff, word = code(n);
       ctx.fillStyle = '#000'; ctx.fillRect(0, 0, CELL * BITS + 8, CELL + 8);
       for (let b = 0; b < BITS; b++) {
-        ctx.fillStyle = (n >> b) & 1 ? '#fff' : '#000';
+        ctx.fillStyle = (word >> b) & 1 ? '#fff' : '#000';
         ctx.fillRect(4 + b * CELL, 4, CELL, CELL);
       }
       window.__live.sent[n] = performance.now();
@@ -71,16 +73,19 @@ STAMP_JS = r"""
         const c = document.createElement('canvas'); c.width = CELL * BITS + 8; c.height = CELL + 8;
         const cx = c.getContext('2d', {willReadFrequently: true});
         const read = (now) => {
-          if (v.videoWidth === 640) {
-            cx.drawImage(v, 0, 0, c.width, c.height, 0, 0, c.width, c.height);
+          if (v.videoWidth > 0) {  // the sender may scale the picture down under load
+            const kx = v.videoWidth / 640, ky = v.videoHeight / 480;
+            cx.drawImage(v, 0, 0, c.width * kx, c.height * ky, 0, 0, c.width, c.height);
             const px = cx.getImageData(0, 0, c.width, c.height).data;
             let n = 0;
             for (let b = 0; b < BITS; b++) {
               const x = 4 + b * CELL + CELL / 2, y = 4 + CELL / 2;
               if (px[(y * c.width + x) * 4] > 128) n |= 1 << b;
             }
-            const sent = window.__live.sent[n];
-            if (sent !== undefined) window.__live.recv.push([n, now, now - sent]);
+            const sent = window.__live.sent[n & 0xfff];
+            if (sent !== undefined && code(n & 0xfff) === n) {
+              window.__live.recv.push([n, now, now - sent]);
+            }
           }
           v.requestVideoFrameCallback(read);
         };
@@ -124,15 +129,27 @@ def run_isolated(args: list[str], timeout_s: float) -> dict:
     probe = subprocess.run([unshare, "-rn", "true"], capture_output=True, text=True)
     if probe.returncode != 0:
         raise RuntimeError(f"cannot make a network namespace: {probe.stderr.strip()}")
-    script = ("ip link set lo up 2>/dev/null || python3 -c 'pass'; "
-              f"exec {sys.executable} {Path(__file__)} " + " ".join(args))
-    done = subprocess.run([unshare, "-rn", "sh", "-c", script], capture_output=True,
+    done = subprocess.run([unshare, "-rn", sys.executable, str(Path(__file__)),
+                           "--loopback-up", *args], capture_output=True,
                           text=True, timeout=timeout_s, cwd=PROJECT_ROOT)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise AssertionError(f"live session failed ({done.returncode}):\n"
                              f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
     return json.loads(lines[-1])
+
+
+def loopback_up() -> None:
+    """Bring ``lo`` up in this (new) network namespace, as ``ip link set lo up`` does."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        flags = struct.unpack("16sh", fcntl.ioctl(sock, siocgifflags,
+                                                  struct.pack("16sh", b"lo", 0)))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up))
 
 
 def _launch(playwright, y4m: Path):
@@ -183,12 +200,14 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
             if mode == "bench":
                 page.wait_for_timeout(3_000)  # settle
                 frames = [f for f in page.frames if f != page.main_frame]
-                target = next(f for f in frames if f.evaluate("!!window.__live"))
+                target = next(f for f in frames  # the camera's iframe (not the replay's)
+                              if f.evaluate("window.__live ? window.__live.counter : 0") > 0)
                 target.evaluate("window.__live.recv = []")
                 page.wait_for_timeout(int(seconds * 1000))
                 recv = target.evaluate("window.__live.recv")
                 result["received"] = recv
-                result["page_rate"] = page.get_by_text("frames/s analysed").first.inner_text()
+                result["page_rate"] = page.get_by_text("frames/s analysed").first.locator(
+                    "xpath=..").inner_text()
             else:
                 readings = set()
                 deadline = time.monotonic() + 30
@@ -231,7 +250,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--record-s", type=float, default=5.0)
     parser.add_argument("--artifacts", type=Path, default=None)
+    parser.add_argument("--loopback-up", action="store_true")
     a = parser.parse_args()
+    if a.loopback_up:
+        loopback_up()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     print(json.dumps(session(a.mode, a.media, a.people, a.seconds, a.record_s, a.artifacts)))
 
