@@ -157,7 +157,7 @@ def test_everything_but_tables_is_plain_json_for_the_store(squats) -> None:
             continue
         json.dumps(value)  # raises if not JSON-able
         assert name in {"rep_signal", "trajectory_unit", "scale_m_per_px", "fps", "settings",
-                        "rep_settings", "notes"}
+                        "rep_settings", "notes", "jump_note"}
     assert squats.clean_settings == CleanSettings()
 
 
