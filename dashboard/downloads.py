@@ -114,7 +114,7 @@ def _video_download(col, clip: ClipInfo, data: ClipData, stem: str, athlete_trac
         with user_errors():
             path = export_annotated_clip(
                 data, exports_dir(), athlete_track, athlete_name, names, show_others,
-                progress=_progress, max_side=max_side,
+                progress=_progress, max_side=max_side, notes=get_store().list_notes(clip.id),
             )
             st.session_state[video_key] = str(path)
         bar.empty()

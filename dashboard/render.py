@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from analysis.files import export_key
+from analysis.store import NoteInfo
 from dashboard.clipdata import ClipData, annotators, people
 from dashboard.frames import fit_to, preview_size
+from dashboard.note_drawing import draw_notes, notes_at
 from dashboard.video_export import H264Writer
 from estimator import iter_frames
 
@@ -39,13 +41,15 @@ def export_size(width: int, height: int, max_side: int | None) -> tuple[int, int
 
 
 def export_name(data: ClipData, athlete_track: int | None, angle_names: tuple[str, ...],
-                show_others: bool, max_side: int | None = EXPORT_MAX_SIDE) -> str:
+                show_others: bool, max_side: int | None = EXPORT_MAX_SIDE,
+                notes: Sequence[NoteInfo] = ()) -> str:
     """File name of an annotated export: the clip's name, the key of its clip row (so the
     file goes when the clip does, :func:`analysis.files.export_key`), then a short key of
     its drawing and size."""
     size = export_size(data.clip.width, data.clip.height, max_side)[:2]
+    drawn_notes = [(n.frame, n.kind, n.text, n.points) for n in notes]
     key = (f"{data.clip.sha256}:{data.clip.finished_at}:{athlete_track}:{angle_names}:"
-           f"{show_others}:{size}")
+           f"{show_others}:{size}:{drawn_notes}")
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     stem = Path(data.clip.file_name).stem or "clip"
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:60]
@@ -62,17 +66,20 @@ def export_annotated_clip(
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
     max_side: int | None = EXPORT_MAX_SIDE,
+    notes: Sequence[NoteInfo] = (),
 ) -> Path:
     """Write (or reuse) the annotated MP4 of a clip; returns its path.
 
     ``max_side``: the long side's largest size in pixels, or None for the clip's own
-    size. ``progress(done_frames, total_frames)`` follows the encoding. Memory stays
-    flat whatever the clip's length: one frame is decoded, drawn and encoded at
-    a time.
+    size. ``notes``: the coach's notes and drawings, each drawn from its frame for
+    :data:`dashboard.note_drawing.HOLD_S` seconds. ``progress(done_frames,
+    total_frames)`` follows the encoding. Memory stays flat whatever the clip's length:
+    one frame is decoded, drawn and encoded at a time.
     """
     clip = data.clip
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / export_name(data, athlete_track, angle_names, show_others, max_side)
+    target = folder / export_name(data, athlete_track, angle_names, show_others, max_side,
+                                  notes)
     if target.is_file():
         return target
     width, height, scale = export_size(clip.width, clip.height, max_side)
@@ -92,6 +99,7 @@ def export_annotated_clip(
                     everyone = [p for p in everyone if p.track_id == athlete_track]
                 for annotator in drawing:
                     annotator.annotate(image, everyone)
+                draw_notes(image, notes_at(notes, frame.time, data.frame_times), scale)
                 writer.write(image, frame.time)
                 if progress is not None:
                     progress(frame.index + 1, max(total, frame.index + 1))

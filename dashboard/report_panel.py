@@ -15,7 +15,7 @@ import streamlit as st
 from analysis import ClipInfo
 from dashboard.clipdata import ClipData, clip_stamp, load_clip
 from dashboard.report import clip_report, report_pdf
-from dashboard.report.content import athlete_of
+from dashboard.report.content import athlete_of, stored_notes
 from dashboard.state import user_errors
 
 KEPT = "report_pdf"  # (key, file name, bytes) of the last report made
@@ -33,7 +33,9 @@ def _session_reports(store, clip: ClipInfo, names: tuple[str, ...]) -> list:
         track = athlete_of(other)
         if track is None:
             continue
-        out.append(clip_report(store, load_clip(other), track, session.athlete_name, names))
+        data = load_clip(other)
+        out.append(clip_report(store, data, track, session.athlete_name, names,
+                               **stored_notes(store, data)))
     return out
 
 
@@ -59,7 +61,8 @@ def report_panel(store, clip: ClipInfo, data: ClipData, athlete_track: int | Non
     if wanted is not None:
         with user_errors(), st.spinner("Making the report…"):
             if wanted[0] == "clip":
-                parts = [clip_report(store, data, athlete_track, athlete_name, names)]
+                parts = [clip_report(store, data, athlete_track, athlete_name, names,
+                                     **stored_notes(store, data))]
                 name = _file_name(athlete_name, f"{label}_{clip.file_name}")
             else:
                 parts = _session_reports(store, clip, names)

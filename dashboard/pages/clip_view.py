@@ -21,6 +21,8 @@ from dashboard.escape import md
 from dashboard.frames import load_preview
 from dashboard.joints_panel import joints_panel
 from dashboard.jumps_panel import jumps_section
+from dashboard.note_marks import add_note_marks
+from dashboard.notes_panel import notes_panel
 from dashboard.player import clip_player, fit_width, reported_frame
 from dashboard.repetitions_panel import (
     describe,
@@ -243,14 +245,18 @@ def _viewer() -> None:
         with user_errors():
             key = (kind, clip.id, clip_stamp(clip), track.info.track_id, tuple(names), show_raw,
                    rep_key)
+            notes = store.list_notes(clip.id)
+            key = (*key, tuple((n.id, n.frame, n.kind, n.text) for n in notes))
             linked = st.session_state.get(LINKED)
             if linked is None or linked[0] != key:
                 xref, yref = {"Angles": ("x", "paper"), "Repetitions": ("x", "y domain")}.get(
                     kind, ("x2", "y2 domain"))
                 linked = (key, charts.LinkedFigure(
-                    _figure(*key, data, reps_view), xref, yref,
+                    _figure(*key[:-1], data, reps_view), xref, yref,
                     markers=("x", "y") if kind == "Joint path" else None,
                 ))
+                if kind in ("Angles", "Repetitions"):  # charts over time: the notes on them
+                    add_note_marks(linked[1].figure, notes, data.frame_times, xref)
                 st.session_state[LINKED] = linked
             points = []
             if kind == "Joint path" and pos is not None:
@@ -276,10 +282,11 @@ def photo_angles(view) -> None:
 
 if clip.tracks:
     viewer()
+    current = min(max(int(st.session_state.get(FRAME, 0)), 0), max(data.frame_count - 1, 0))
+    notes_panel(store, clip, data, athlete_track, athlete_name, tuple(names), frame=current,
+                frame_key=FRAME, jump_key=JUMP, editable=current_access().can_edit)
     if current_access().can_edit:
-        joints_panel(store, clip, data, athlete_track, athlete_name,
-                     frame=min(max(int(st.session_state.get(FRAME, 0)), 0),
-                               max(data.frame_count - 1, 0)))
+        joints_panel(store, clip, data, athlete_track, athlete_name, frame=current)
         corrections_panel(store, clip, athlete_track, frame_key=FRAME)
 
 # ---------------------------------------------------------------- summary and downloads

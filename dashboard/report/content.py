@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.clipdata import ClipData, annotators, frame_reader, people
+from dashboard.note_drawing import draw_notes
 
 #: At most this many key frames per clip.
 MAX_KEY_FRAMES = 4
@@ -93,15 +94,16 @@ def choose_key_frames(data: ClipData, track_id: int, angle: str | None,
 
 
 def draw_frame(data: ClipData, frame: int, track_id: int, athlete_name: str,
-               names: tuple[str, ...]) -> np.ndarray:
+               names: tuple[str, ...], drawings: Sequence = ()) -> np.ndarray:
     """The frame (RGB) with the athlete's skeleton and angle values, as the Clip view
-    draws it."""
+    draws it, and the coach's drawings of that frame (:class:`analysis.store.NoteInfo`)."""
     reader = frame_reader(data.clip)
     image = np.array(reader.frame(frame), copy=True)
     everyone = [p for p in people(data, frame, reader.scale, track_id, names)
                 if p.track_id == track_id]
     for annotator in annotators(track_id, athlete_name, names):
         annotator.annotate(image, everyone)
+    draw_notes(image, [n for n in drawings if n.frame == frame], reader.scale)
     return image[:, :, ::-1].copy()
 
 
@@ -150,8 +152,9 @@ def previous_summary(store, data: ClipData) -> tuple[pd.DataFrame, str]:
 
 def clip_report(store, data: ClipData, track_id: int, athlete_name: str,
                 names: tuple[str, ...], notes: Sequence[Note] = (),
-                marked: Sequence[int] = ()) -> ClipReport:
-    """The report content of one clip for its athlete ``track_id``."""
+                marked: Sequence[int] = (), drawings: Sequence = ()) -> ClipReport:
+    """The report content of one clip for its athlete ``track_id``: ``notes`` listed,
+    ``marked`` frames as the key frames, ``drawings`` (stored notes) drawn on them."""
     clip = data.clip
     view = data.tracks[track_id]
     angle = main_angle(data, track_id, names)
@@ -161,7 +164,8 @@ def clip_report(store, data: ClipData, track_id: int, athlete_name: str,
         values = {n: float(view.angles[n].iloc[pos]) for n in names
                   if pos is not None and n in view.angles.columns}
         key_frames.append(KeyFrame(frame, float(data.frame_times[frame]),
-                                   draw_frame(data, frame, track_id, athlete_name, names),
+                                   draw_frame(data, frame, track_id, athlete_name, names,
+                                              drawings),
                                    values, why))
     shown = [n for n in ([angle] if angle else []) + list(names)
              if n in view.angles.columns]
@@ -182,3 +186,14 @@ def clip_report(store, data: ClipData, track_id: int, athlete_name: str,
         summary=summary, repetitions=reps, rep_angle=angle, symmetry=symmetry,
         notes=tuple(sorted(notes, key=lambda n: n.frame)), change=change,
         previous_label=label)
+
+
+def stored_notes(store, data: ClipData) -> dict:
+    """``notes``, ``marked`` and ``drawings`` for :func:`clip_report` from the clip's
+    stored notes (key frames marked by the coach become the report's key frames)."""
+    stored = store.list_notes(data.clip.id)
+    last = max(data.frame_count - 1, 0)
+    notes = [Note(n.frame, float(data.frame_times[min(n.frame, last)]),
+                  n.describe().replace(f" in frame {n.frame}", "")) for n in stored]
+    return {"notes": notes, "marked": [n.frame for n in stored if n.kind == "key_frame"],
+            "drawings": stored}

@@ -1,0 +1,87 @@
+"""Notes and marks in a real browser: on the analysed parkour clip a coach writes a note
+at a frame and measures an angle with three clicks; after a reload the note is listed
+and marked on the angle chart's timeline; the athlete's report downloads as a PDF whose
+first page renders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdfium2
+import pytest
+
+from analysis.pipeline import PipelineSettings, analyse_file
+from analysis.store import Store
+from tests.dashboard.server import start_streamlit, stop_streamlit
+
+pytestmark = [pytest.mark.browser, pytest.mark.media]
+NOTE = "Knees <out> & eyes up"
+
+
+@pytest.fixture(scope="module")
+def analysed_app(tmp_path_factory: pytest.TempPathFactory, parkour_clip: Path
+                 ) -> Iterator[tuple[str, Store, int]]:
+    root = tmp_path_factory.mktemp("notes_app")
+    store = Store(f"sqlite:///{root / 'posture.db'}")
+    clip_id = analyse_file(store, parkour_clip, "Browser Athlete", "Rooftop",
+                           PipelineSettings(max_people=2))
+    process, url = start_streamlit(store.url, root / "streamlit.log", data_dir=root / "data")
+    try:
+        yield url, store, clip_id
+    finally:
+        stop_streamlit(process)
+        store.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(f"{url}/clip_view", wait_until="domcontentloaded")
+    page.get_by_role("heading", name="Notes and marks").wait_for(timeout=120_000)
+    page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(3000)  # the player reports its first frame: the page settles
+
+
+def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_app, browser_page,
+                                                        artifacts_dir: Path) -> None:
+    url, store, clip_id = analysed_app
+    clip = store.get_clip(clip_id)
+    page = browser_page
+    _open(page, url)
+    page.get_by_label("Note").fill(NOTE)
+    page.get_by_role("button", name="Add note").click()
+    page.get_by_text(f"0.00 s · Note in frame 0: {NOTE}").wait_for(timeout=60_000)
+
+    page.get_by_label("Draw on the frame").get_by_text("Angle", exact=True).click()
+    page.get_by_text("Click 3 more points").wait_for(timeout=30_000)
+    image = page.frame_locator("iframe[title*='streamlit_image_coordinates']").first.locator(
+        "img")
+    for x, y in ((0.30, 0.30), (0.30, 0.60), (0.60, 0.60)):  # a right angle at the vertex
+        image.wait_for(timeout=60_000)
+        box = image.bounding_box()
+        image.click(position={"x": x * box["width"], "y": y * box["height"]})
+        page.wait_for_timeout(1500)
+    page.get_by_text("Angle 90° in frame 0").first.wait_for(timeout=60_000)
+
+    page.reload(wait_until="domcontentloaded")
+    _open(page, url)
+    page.get_by_text(f"0.00 s · Note in frame 0: {NOTE}").wait_for(timeout=60_000)
+    marks = page.locator(".st-key-clip_chart_fig .annotation-text", has_text="✎")
+    assert marks.count() >= 1  # on the angle chart's timeline
+    page.get_by_role("heading", name="Notes and marks").scroll_into_view_if_needed()
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts_dir / "clip_view_notes.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+
+    kinds = sorted(n.kind for n in store.list_notes(clip_id))
+    assert kinds == ["angle", "note"]
+    angle = next(n for n in store.list_notes(clip_id) if n.kind == "angle")
+    assert angle.angle_deg == pytest.approx(90.0 * 1.0, abs=3.0 * clip.width / clip.height)
+
+    page.get_by_role("button", name="Make the report of this clip").click()
+    with page.expect_download(timeout=180_000) as download:
+        page.get_by_role("button", name="Download report_").click()
+    pdf = Path(download.value.path()).read_bytes()
+    document = pypdfium2.PdfDocument(pdf)
+    text = " ".join(document[0].get_textpage().get_text_range().split())
+    assert "Posture report: Browser Athlete" in text
+    document[0].render(scale=1.2).to_pil().save(artifacts_dir / "report_from_browser.png")
