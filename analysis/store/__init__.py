@@ -79,11 +79,12 @@ from analysis.store.records import (
 from analysis.store.results import ResultRecords
 from analysis.store.runs import INTERRUPTED, ClipBusy, RunLeases
 from analysis.store.sessions import SessionRecords
+from analysis.store.trims import TrimRecords
 
 
 class Store(
     AthleteRecords, SessionRecords, ResultRecords, RunLeases, TableReading, Overviews,
-    CorrectionRecords, NoteRecords,
+    TrimRecords, CorrectionRecords, NoteRecords,
 ):
     """Athletes, sessions, clips and analysed tracks in one SQL database.
 

@@ -35,7 +35,13 @@ from analysis.store.encoding import poses_from_frame
 from analysis.store.engine import _guarded
 from analysis.store.models import Clip, Correction, Track, utcnow
 from analysis.store.reading import pose_table
-from analysis.store.records import SIDE_BITS, side_groups, side_mask
+from analysis.store.records import (
+    SIDE_BITS,
+    side_groups,
+    side_mask,
+    trim_of,
+    trimmed_poses,
+)
 from analysis.store.results import replace_metrics
 from analysis.store.values import lookup_int, plain_text
 from estimator.keypoints import KEYPOINT_NAMES
@@ -370,13 +376,15 @@ class CorrectionRecords(StoreBase):
             return correction_info(row)
 
     def _recompute(self, session: Session, clip: Clip, track: Track) -> None:
-        """Re-run a track's analysis on its poses with its active corrections applied (the
-        clip's stored settings) and replace its metrics, inside the caller's transaction."""
+        """Re-run a track's analysis on its poses within the clip's trim with its active
+        corrections applied (the clip's stored settings) and replace its metrics, inside
+        the caller's transaction."""
         from analysis.corrections import reanalyse_track
 
-        poses = poses_from_frame(
+        # Within the coach's trim only (analysis.store.trims); the poses stay stored whole.
+        poses = trimmed_poses(poses_from_frame(
             track.track_id, pose_table(session, [Track.id == track.id], None)
-        )
+        ), trim_of(clip.settings))
         corrections = query_corrections(
             session, clip.id, track.track_id, active_only=True
         )

@@ -76,6 +76,27 @@ class ClipInfo:
         """Track id chosen as the athlete (None before analysis or with nobody found)."""
         return next((t.track_id for t in self.tracks if t.is_athlete), None)
 
+    @property
+    def trim(self) -> tuple[int, int] | None:
+        """The coach's trim, (first, last) clip frames inclusive, or None (the whole clip);
+        see :mod:`analysis.store.trims`."""
+        return trim_of(self.settings)
+
+
+#: Key of the trim in a clip's settings: ``{"first_frame": a, "last_frame": b}``.
+TRIM_KEY = "trim"
+
+
+def trim_of(settings: dict[str, Any] | None) -> tuple[int, int] | None:
+    """(first, last) frames of the trim kept in a clip's ``settings``, or None."""
+    trim = (settings or {}).get(TRIM_KEY)
+    if not isinstance(trim, dict):
+        return None
+    try:
+        return int(trim["first_frame"]), int(trim["last_frame"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
 
 @dataclasses.dataclass(frozen=True)
 class TrackPoses:
@@ -168,3 +189,18 @@ class TrackResult:
 
     poses: TrackPoses
     analysis: Any = None
+
+
+def trimmed_poses(poses: TrackPoses, trim: tuple[int, int] | None) -> TrackPoses:
+    """``poses`` restricted to clip frames ``trim`` (first, last inclusive); all of them
+    for None. A person not seen within the trim keeps no frame."""
+    if trim is None:
+        return poses
+    keep = (poses.frames >= trim[0]) & (poses.frames <= trim[1])
+    if keep.all():
+        return poses
+    n = len(poses.frames)
+    changes = {f.name: getattr(poses, f.name)[keep] for f in dataclasses.fields(poses)
+               if isinstance(getattr(poses, f.name), np.ndarray)
+               and getattr(poses, f.name).shape[:1] == (n,)}
+    return dataclasses.replace(poses, **changes)
