@@ -169,6 +169,9 @@ def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> 
     the 33 keypoints (pixels and visibility) and, when a track has a scale (the athlete's
     height is known), ``<name>_x_m, _y_m`` (metres); rows by frame then track."""
     df = corrected_pose_table(store, clip_id, track_id)
+    trim = store.get_clip(clip_id).trim
+    if trim is not None:  # the coach's trim (analysis.store.trims): its frames only
+        df = df[df["frame"].between(*trim)]
     out = df[["frame", "time_s", "track_id", *POSE_COLUMNS, SIDES_COLUMN]].copy()
     out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
     _round(out, ["time_s"], TIME_DECIMALS)
