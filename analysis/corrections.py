@@ -49,8 +49,11 @@ from analysis.store import (
 )
 from estimator import KEYPOINT_INDEX, swap_groups
 
-#: Name of the exports' column saying which frames were corrected and how.
+#: Names of the exports' columns saying which frames were corrected and how: left and
+#: right (``auto:legs manual:arms``), and joints moved or hidden by the coach
+#: (``moved:left_knee hidden:right_wrist``).
 SIDES_COLUMN = "sides_corrected"
+JOINTS_COLUMN = "joints_corrected"
 
 
 class CorrectedPoses(NamedTuple):
@@ -198,6 +201,24 @@ def _marks(auto: np.ndarray, manual: np.ndarray) -> np.ndarray:
     return np.array([texts[int(k)] for k in key], dtype=object)
 
 
+def joint_marks(frames: np.ndarray, tracks: np.ndarray,
+                corrections: Iterable[CorrectionInfo]) -> np.ndarray:
+    """(F,) object array: per row (clip frame ``frames``, person ``tracks``) the joints
+    the coach moved or hid there, e.g. ``moved:left_knee hidden:right_wrist``, or ``""``."""
+    marks: dict[tuple[int, int], list[str]] = {}
+    for c in corrections:
+        if c.active and c.kind in JOINT_KINDS:
+            word = "moved" if c.kind == MOVE_JOINT else "hidden"
+            marks.setdefault((c.first_frame, c.track_id), []).append(f"{word}:{c.joint}")
+    out = np.full(len(frames), "", dtype=object)
+    if marks:
+        for i, key in enumerate(zip(np.asarray(frames).tolist(), np.asarray(tracks).tolist(),
+                                    strict=True)):
+            if key in marks:
+                out[i] = " ".join(sorted(set(marks[key])))
+    return out
+
+
 def side_marks(store: Store, clip_id: int, track_id: int | None = None) -> pd.DataFrame:
     """Columns ``track_id, frame, sides_corrected``: one row per stored frame of each
     person of the clip (of ``track_id``), saying how its left and right were corrected."""
@@ -210,16 +231,19 @@ def side_marks(store: Store, clip_id: int, track_id: int | None = None) -> pd.Da
         rows = tracks == tid
         manual[rows] = manual_mask(sides["frame"].to_numpy()[rows], corrections, int(tid))
     out[SIDES_COLUMN] = _marks(sides["sides_swapped"].to_numpy(np.uint8), manual)
+    out[JOINTS_COLUMN] = joint_marks(sides["frame"].to_numpy(), tracks, corrections)
     return out
 
 
 def with_side_marks(table: pd.DataFrame, store: Store, clip_id: int,
                     track_id: int | None = None) -> pd.DataFrame:
     """``table`` (per frame and track: ``frame`` and ``track_id`` columns) with the
-    ``sides_corrected`` column last; empty text where nothing was corrected."""
+    ``sides_corrected`` and ``joints_corrected`` columns last; empty text where nothing
+    was corrected."""
     marks = side_marks(store, clip_id, track_id)
     out = table.merge(marks, on=["track_id", "frame"], how="left", sort=False)
-    out[SIDES_COLUMN] = out[SIDES_COLUMN].fillna("").astype(object)
+    for column in (SIDES_COLUMN, JOINTS_COLUMN):
+        out[column] = out[column].fillna("").astype(object)
     out.index = table.index
     return out
 
@@ -244,4 +268,7 @@ def corrected_pose_table(store: Store, clip_id: int, track_id: int | None = None
             df.loc[rows, list(POSE_COLUMNS)] = fixed.keypoints.reshape(n, -1)
             df.loc[rows, list(WORLD_COLUMNS)] = fixed.world.reshape(n, -1)
     df[SIDES_COLUMN] = _marks(auto, manual)
+    df[JOINTS_COLUMN] = joint_marks(df["frame"].to_numpy() if len(df) else np.zeros(0),
+                                    df["track_id"].to_numpy() if len(df) else np.zeros(0),
+                                    corrections)
     return df

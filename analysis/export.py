@@ -13,8 +13,9 @@
   top-left, y down), with the scale measured on the athlete's body
   (:mod:`analysis.scale`), so empty for the other people.
 - both end with ``sides_corrected``: how the frame's left and right were corrected,
-  ``auto:legs`` (by the estimator), ``manual:body+arms+legs`` (by a coach), both, or empty
-  (:mod:`analysis.corrections`).
+  ``auto:legs`` (by the estimator), ``manual:body+arms+legs`` (by a coach), both, or empty;
+  then ``joints_corrected``: the joints a coach moved or marked not visible in that frame
+  (``moved:left_knee hidden:right_wrist``), or empty (:mod:`analysis.corrections`).
 - summary: one row per track and angle: who and what (athlete, session, date, clip,
   file), ``min, max, rom, mean`` in degrees, and for an angle of a left/right pair the
   pair's ROM on each side and symmetry index (%). The statistics follow
@@ -43,7 +44,12 @@ import pandas as pd
 
 from analysis.angles import is_circular, wrap_deg
 from analysis.bounds import clip_to_definition
-from analysis.corrections import SIDES_COLUMN, corrected_pose_table, with_side_marks
+from analysis.corrections import (
+    JOINTS_COLUMN,
+    SIDES_COLUMN,
+    corrected_pose_table,
+    with_side_marks,
+)
 from analysis.errors import AnalysisError
 from analysis.store import POSE_COLUMNS, Store
 from estimator.keypoints import KEYPOINT_NAMES
@@ -172,7 +178,8 @@ def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> 
     trim = store.get_clip(clip_id).trim
     if trim is not None:  # the coach's trim (analysis.store.trims): its frames only
         df = df[df["frame"].between(*trim)]
-    out = df[["frame", "time_s", "track_id", *POSE_COLUMNS, SIDES_COLUMN]].copy()
+    marks = [SIDES_COLUMN, JOINTS_COLUMN]
+    out = df[["frame", "time_s", "track_id", *POSE_COLUMNS, *marks]].copy()
     out = out.sort_values(["frame", "track_id"], kind="stable").reset_index(drop=True)
     _round(out, ["time_s"], TIME_DECIMALS)
     pixels = [c for c in POSE_COLUMNS if not c.endswith("_v")]
@@ -188,7 +195,7 @@ def keypoints_table(store: Store, clip_id: int, track_id: int | None = None) -> 
         metres = out[pixels].to_numpy(dtype=float) * per_row[:, None]
         names = [c[:-2] + ("_x_m" if c.endswith("_x") else "_y_m") for c in pixels]
         block = pd.DataFrame(np.round(metres, METRE_DECIMALS), columns=names, index=out.index)
-        out = pd.concat([out.drop(columns=SIDES_COLUMN), block, out[[SIDES_COLUMN]]], axis=1)
+        out = pd.concat([out.drop(columns=marks), block, out[marks]], axis=1)
     _round(out, pixels, PIXEL_DECIMALS)
     return out.rename(columns={c: c + "_px" for c in pixels})
 

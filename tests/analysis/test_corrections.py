@@ -367,7 +367,7 @@ def test_the_exports_say_which_frames_were_corrected_and_how(
     expected[10:13] = ["manual:body+arms+legs"] * 3
 
     angles = angles_table(store, clip)
-    assert angles.columns[-1] == "sides_corrected"
+    assert list(angles.columns[-2:]) == ["sides_corrected", "joints_corrected"]
     assert angles["sides_corrected"].tolist() == expected
     keypoints = keypoints_table(store, clip)
     assert keypoints["sides_corrected"].tolist() == expected
@@ -379,6 +379,7 @@ def test_the_exports_say_which_frames_were_corrected_and_how(
 
     rows = list(csv.reader(export_clip(store, clip, tmp_path / "k.csv", "keypoints").open()))
     expected_header = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
-    assert rows[0] == ["frame", "time_s", "track_id", *expected_header, "sides_corrected"]
-    assert [r[-1] for r in rows[6:12]] == expected[5:11]
-    assert csv_text(angles).splitlines()[9].endswith(",auto:legs manual:body+arms+legs")
+    assert rows[0] == ["frame", "time_s", "track_id", *expected_header, "sides_corrected",
+                       "joints_corrected"]
+    assert [r[-2] for r in rows[6:12]] == expected[5:11]
+    assert csv_text(angles).splitlines()[9].endswith(",auto:legs manual:body+arms+legs,")

@@ -80,7 +80,8 @@ def test_the_angles_csv_has_one_row_per_frame_and_track_with_design_names(
     # who and what first, then the angles named with their unit (issue 10, defect 8)
     assert rows[0] == ["athlete", "session", "date", "clip_id", "file", "frame", "time_s",
                        "track_id", "is_athlete",
-                       *[f"{n}_deg" for n in angle_names(with_3d=True)], "sides_corrected"]
+                       *[f"{n}_deg" for n in angle_names(with_3d=True)], "sides_corrected",
+                       "joints_corrected"]
     assert "left_knee_deg" in rows[0] and "left_knee_3d_deg" in rows[0]
     assert len(rows) == 1 + 300 + 100
     first = dict(zip(rows[0], rows[1], strict=True))
@@ -104,7 +105,8 @@ def test_the_keypoints_csv_has_x_y_v_for_the_33_keypoints(
     rows = read_csv(export_clip(store, hostile_clip, tmp_path / "k.csv", "keypoints"))
     expected = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
     # no height known: pixels only, no metres columns
-    assert rows[0] == ["frame", "time_s", "track_id", *expected, "sides_corrected"]
+    assert rows[0] == ["frame", "time_s", "track_id", *expected, "sides_corrected",
+                       "joints_corrected"]
     assert len(rows) == 401
     nose_x = float(rows[1][3])
     assert 0 < nose_x < 1280
@@ -238,7 +240,8 @@ def test_the_keypoints_csv_is_also_in_metres_when_the_athletes_height_is_known(
     header = rows[0]
     pixels = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_px", "y_px", "v")]
     metres = [f"{n}_{c}" for n in KEYPOINT_NAMES for c in ("x_m", "y_m")]
-    assert header == ["frame", "time_s", "track_id", *pixels, *metres, "sides_corrected"]
+    assert header == ["frame", "time_s", "track_id", *pixels, *metres, "sides_corrected",
+                      "joints_corrected"]
     table = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     athlete_row = next(r for r in table if r["track_id"] == "0" and r["frame"] == "0")
     for axis in ("x", "y"):

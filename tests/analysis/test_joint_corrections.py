@@ -113,3 +113,21 @@ def test_a_wrong_joint_correction_is_one_line_and_keeps_nothing(
     assert "\n" not in str(caught.value)
     assert store.list_corrections(clip) == []
     assert store.read_angles(clip, 0).equals(before)
+
+
+def test_the_exports_name_the_joints_moved_or_hidden_in_each_frame(
+        store: Store, clip: int) -> None:
+    from analysis.export import angles_table, keypoints_table
+
+    store.add_joint_correction(clip, 0, 12, "left_knee", (900.0, 700.0))
+    store.add_joint_correction(clip, 0, 12, "right_wrist", None)
+    store.add_joint_correction(clip, 0, 40, "left_ankle", None)
+    expected = [""] * 100
+    expected[12] = "hidden:right_wrist moved:left_knee"
+    expected[40] = "hidden:left_ankle"
+    for table in (angles_table(store, clip), keypoints_table(store, clip)):
+        assert table.columns[-1] == "joints_corrected"
+        assert table.set_index("frame")["joints_corrected"].tolist() == expected
+    keypoints = keypoints_table(store, clip).set_index("frame")
+    assert keypoints.loc[12, "left_knee_x_px"] == 900.0  # as the metrics read them
+    assert keypoints.loc[12, "right_wrist_v"] == 0.0
