@@ -1,18 +1,18 @@
 """Compare: two clips (the same athlete on two dates, or two athletes) on a 0-100 % time axis,
 repetition by repetition, with the differences of ROM, peaks and symmetry, and the two clips
-side by side at the same phase."""
+played together on the movement's phase, side by side or B as a ghost over A (the charts'
+cursor follows), exported as one side-by-side MP4 (:mod:`dashboard.compare_panel`)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
 from analysis import ClipInfo, compare_clips
 from dashboard import charts, widgets
-from dashboard.clipdata import ClipData, clip_stamp, frame_image, load_clip
-from dashboard.escape import md
-from dashboard.player import fit_width
+from dashboard.clipdata import ClipData, clip_stamp, load_clip
+from dashboard.compare_panel import played_together, with_phase_cursor
+from dashboard.compare_player import SyncSide
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -125,13 +125,24 @@ with user_errors():
 if comparison is None:
     st.stop()
 
-st.plotly_chart(
-    charts.comparison_figure(comparison.mean_curves, names, (label_a, label_b), comparison.by),
-    theme=None, config=charts.GRAPH_CONFIG, key="compare_curves",
-)
+chart_slot = st.empty()  # drawn below, once the player says where its cursor goes
 if comparison.by == "repetition":
     st.caption(f"Mean (line) and spread (band, ± one standard deviation) over "
                f"{comparison.n_a} repetitions of A and {comparison.n_b} of B.")
+
+# ---------------------------------------------------------------- played together
+st.subheader("Played together")
+athlete_names = (sessions[clip_a.session_id].athlete_name,
+                 sessions[clip_b.session_id].athlete_name)
+synced = played_together(
+    store, SyncSide(data_a, track_a, data_a.frame_count),
+    SyncSide(data_b, track_b, data_b.frame_count), comparison.by, tuple(names),
+    (label_a, label_b), athlete_names)
+curves = charts.comparison_figure(comparison.mean_curves, names, (label_a, label_b),
+                                  comparison.by).to_dict()
+if synced is not None:
+    curves = with_phase_cursor(curves, synced.phase)
+chart_slot.plotly_chart(curves, theme=None, config=charts.GRAPH_CONFIG, key="compare_curves")
 
 st.subheader("Differences")
 diff = comparison.differences.loc[[n for n in names if n in comparison.differences.index]]
@@ -163,35 +174,3 @@ if not reps_a.empty or not reps_b.empty:
     st.subheader("Repetition by repetition")
     st.plotly_chart(charts.repetition_comparison_figure(reps_a, reps_b, (label_a, label_b)),
                     theme=None, config=charts.GRAPH_CONFIG, key="compare_reps")
-
-# ---------------------------------------------------------------- side by side
-st.subheader("Side by side at the same phase")
-controls = st.columns([3, 1, 1])
-phase = controls[0].slider("Phase (%)", 0, 100, 0, key="compare_phase")
-rep_a = rep_b = None
-if comparison.by == "repetition":
-    rep_a = controls[1].selectbox("Repetition of A", list(reps_a["rep"]), key="compare_rep_a")
-    rep_b = controls[2].selectbox("Repetition of B", list(reps_b["rep"]), key="compare_rep_b")
-
-
-def frame_at(track, reps: pd.DataFrame, rep: int | None, phase: float) -> int:
-    """The clip frame at ``phase`` percent of a repetition (or of the whole track)."""
-    if rep is not None:
-        row = reps[reps["rep"] == rep].iloc[0]
-        start, end = int(row["start_frame"]), int(row["end_frame"])
-    else:
-        start, end = 0, len(track.poses.frames) - 1
-    position = int(round(start + phase / 100.0 * (end - start)))
-    return int(track.poses.frames[np.clip(position, 0, len(track.poses.frames) - 1)])
-
-
-frames = st.columns(2, gap="medium")
-for col, data, track, reps, rep, label in (
-    (frames[0], data_a, track_a, reps_a, rep_a, label_a),
-    (frames[1], data_b, track_b, reps_b, rep_b, label_b),
-):
-    frame = frame_at(track, reps, rep, phase)
-    athlete = sessions[data.clip.session_id].athlete_name
-    col.image(frame_image(data, frame, track.info.track_id, athlete, tuple(names), False),
-              width=fit_width(data.clip.width, data.clip.height), output_format="JPEG")
-    col.caption(f"{md(label)} · frame {frame} · {data.frame_times[frame]:.2f} s")
