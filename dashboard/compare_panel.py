@@ -100,7 +100,7 @@ def played_together(store: Store, a: SyncSide, b: SyncSide, by: str,
     if previews is None:
         frame = _stills(a, b, sync, names, labels, athlete_names)
     else:
-        compare_player(a, b, previews, sync, names, labels, view, frame,
+        compare_player(a, b, previews, sync, names, labels, athlete_names, view, frame,
                        int(st.session_state.get(JUMP, 0)), key=PLAYER)
         if view == "overlay":
             st.caption(f"B ({md(labels[1])}) drawn over A as a ghost, scaled to A's torso "

@@ -103,13 +103,15 @@ def _xy_lists(kp: np.ndarray, scale: float) -> list[list[list[float] | None] | N
 
 
 def sync_data(a: SyncSide, b: SyncSide, sync: PhaseSync, scale_a: float, scale_b: float,
-              names: tuple[str, ...], labels: tuple[str, str], by_rep: bool) -> dict[str, Any]:
+              names: tuple[str, ...], athletes: tuple[str, str], by_rep: bool
+              ) -> dict[str, Any]:
     """What the component draws: each athlete's overlay (:func:`dashboard.player.overlay_data`,
     in its preview's pixels), ``map`` (frame of A -> frame of B), ``phase`` (percent of the
     movement per frame of A, null outside repetitions), and ``ghost`` (per frame of A, B's
     33 keypoints placed over A in A's preview pixels; null when they cannot be placed)."""
     out: dict[str, Any] = {}
-    for key, side, scale, label in (("a", a, scale_a, labels[0]), ("b", b, scale_b, labels[1])):
+    for key, side, scale, label in (("a", a, scale_a, athletes[0]),
+                                    ("b", b, scale_b, athletes[1])):
         layer = overlay_data(side.data, scale, side.track.info.track_id, label, names, False)
         out[key] = {"people": layer["people"]}
         out["bones"], out["outline"] = layer["bones"], layer["outline"]
@@ -128,26 +130,29 @@ def sync_data(a: SyncSide, b: SyncSide, sync: PhaseSync, scale_a: float, scale_b
 
 @st.cache_data(max_entries=8, show_spinner="Lining the clips up…")
 def _sync_json(key: tuple, _a: SyncSide, _b: SyncSide, _sync: PhaseSync, scale_a: float,
-               scale_b: float, names: tuple[str, ...], labels: tuple[str, str],
+               scale_b: float, names: tuple[str, ...], athletes: tuple[str, str],
                by_rep: bool) -> bytes:
-    return json.dumps(sync_data(_a, _b, _sync, scale_a, scale_b, names, labels, by_rep),
+    return json.dumps(sync_data(_a, _b, _sync, scale_a, scale_b, names, athletes, by_rep),
                       separators=(",", ":")).encode()
 
 
 def compare_player(a: SyncSide, b: SyncSide, previews: tuple[Preview, Preview],
                    sync: PhaseSync, names: tuple[str, ...], labels: tuple[str, str],
-                   mode: str, frame: int, jump: int, key: str) -> None:
+                   athletes: tuple[str, str], mode: str, frame: int, jump: int, key: str
+                   ) -> None:
     """Show the synced player at frame ``frame`` of A (moved there when ``jump`` changes).
 
     ``mode``: ``"side"`` (B's video beside A's) or ``"overlay"`` (B as a ghost over A).
-    ``labels``: plain text naming A and B (shown with ``textContent``, never as HTML).
+    ``labels``: plain text naming A and B under the videos (shown with ``textContent``,
+    never as HTML); ``athletes``: the names drawn over the skeletons.
     """
     pa, pb = previews
     by_rep = sync.by == "repetition"
     cache_key = (clip_stamp(a.data.clip), a.track.info.track_id, clip_stamp(b.data.clip),
                  b.track.info.track_id, tuple(int(f) for f in sync.anchors.reshape(-1)),
                  sync.by, a.n_frames, b.n_frames)
-    body = _sync_json(cache_key, a, b, sync, pa.scale, pb.scale, tuple(names), labels, by_rep)
+    body = _sync_json(cache_key, a, b, sync, pa.scale, pb.scale, tuple(names), athletes,
+                      by_rep)
     where = f"compare_player.{a.data.clip.id}.{b.data.clip.id}"
     _COMPONENT(
         a={"video_url": _media_url(str(pa.path), "video/mp4", f"{where}.a"),
