@@ -222,8 +222,14 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
                 page.get_by_text("Recording").first.wait_for(timeout=30_000)
                 page.wait_for_timeout(int(record_s * 1000))
                 page.get_by_role("button", name="Stop recording").click()
-                page.get_by_role("button", name="Open in the Clip view").wait_for(
-                    timeout=600_000)
+                try:
+                    page.get_by_role("button", name="Open in the Clip view").wait_for(
+                        timeout=300_000)
+                except Exception:
+                    if artifacts is not None:
+                        page.screenshot(path=str(artifacts / "live_failed.png"),
+                                        full_page=True)
+                    raise
                 page.get_by_role("button", name="Open in the Clip view").click()
                 page.get_by_role("heading", name="Clip view").wait_for(timeout=60_000)
                 page.get_by_text("live-").first.wait_for(timeout=60_000)
