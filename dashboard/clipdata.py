@@ -108,7 +108,9 @@ def clip_stamp(clip: ClipInfo) -> str:
 def _load(url: str, clip_id: int, stamp: str) -> ClipData:
     store = get_store()
     clip = store.get_clip(clip_id)
-    poses_df = store.read_poses(clip_id)
+    # A trimmed clip's metrics cover its trim only (analysis.store.trims): so do its poses.
+    trim = clip.trim
+    poses_df = store.read_poses(clip_id, frames=None if trim is None else (trim[0], trim[1] + 1))
     corrections = store.list_corrections(clip_id, active_only=True)
     tracks: dict[int, TrackView] = {}
     for info in clip.tracks:

@@ -4,8 +4,9 @@ A rerun per frame cannot play smoothly (each one is a round trip, a drawn JPEG a
 redraw), so the clip's preview (H.264, see :mod:`dashboard.frames`) plays in an HTML5
 ``<video>`` inside a small custom component (``player_component/``), with everyone's
 skeleton and the chosen angle values drawn over it on a canvas from the stored poses.
-Play, pause, speed, frame steps (buttons, ←/→, space) and the position slider all run
-in the browser. When the video stops (pause, step, end, slider), the component sends
+Play, pause, speed, frame steps (buttons, ←/→, space), the position slider and a loop
+between two frames (in and out points) all run in the browser; a trimmed clip shows
+only its trim. When the video stops (pause, step, end, slider), the component sends
 the frame back; the page then draws that frame exactly as an export would (the JPEG
 from :func:`dashboard.clipdata.frame_image`) and moves the charts' cursor to it.
 
@@ -128,8 +129,13 @@ def _overlay_json(clip_id: int, stamp: str, scale: float, athlete_track: int | N
 
 def clip_player(data: ClipData, preview: Preview, frame: int, still_jpeg: bytes,
                 athlete_track: int | None, athlete_name: str, names: tuple[str, ...],
-                show_others: bool, key: str, jump: int = 0) -> None:
+                show_others: bool, key: str, jump: int = 0,
+                trim: tuple[int, int] | None = None) -> None:
     """Show the player at ``frame`` (``still_jpeg``: that frame drawn by the server).
+
+    ``trim``: the clip's trim (first, last frame): the player shows and plays those frames
+    only. Loops (in and out points, I / O / L / Esc) live in the browser; the loop set is
+    reported with the frame (``"loop": [in, out]`` or null, :func:`reported_loop`).
 
     What the browser sends back (``{"frame": i, "seq": n}`` when the video stops) is the
     component's value in ``st.session_state[key]``; :func:`reported_frame` reads it.
@@ -145,6 +151,7 @@ def clip_player(data: ClipData, preview: Preview, frame: int, still_jpeg: bytes,
         times=[round(float(t), 4) for t in preview.times],
         width=preview.width, height=preview.height,
         frame=int(frame), jump=int(jump), max_height_share=0.62,
+        trim=None if trim is None else [int(trim[0]), int(trim[1])],
         still="data:image/jpeg;base64," + base64.b64encode(still_jpeg).decode(),
         speeds=list(SPEEDS),
         key=key, default=None,
@@ -161,6 +168,15 @@ def reported_frame(key: str, seen_key: str, last: int) -> int | None:
         return None
     st.session_state[seen_key] = seq
     return int(min(max(int(value["frame"]), 0), last))
+
+
+def reported_loop(key: str) -> tuple[int, int] | None:
+    """The in and out frames of the loop set in the browser's player, or None."""
+    value = st.session_state.get(key)
+    loop = value.get("loop") if isinstance(value, dict) else None
+    if not isinstance(loop, list) or len(loop) != 2 or None in loop:
+        return None
+    return int(loop[0]), int(loop[1])
 
 
 #: Tallest a frame is shown, in CSS pixels, where the player cannot measure the screen

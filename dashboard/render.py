@@ -84,13 +84,20 @@ def export_annotated_clip(
         return target
     width, height, scale = export_size(clip.width, clip.height, max_side)
     drawing = annotators(athlete_track, athlete_name, angle_names)
-    total = data.frame_count
+    # A trimmed clip (analysis.store.trims) is drawn from its first to its last frame only.
+    first, last = clip.trim or (0, max(data.frame_count, 1) - 1)
+    total = last - first + 1
+    start_s = float(data.frame_times[first]) if first < data.frame_count else 0.0
     frames = iter_frames(clip.stored_path)
     try:
         with H264Writer(target, clip.fps or 30.0) as writer:
             for frame in frames:
                 if cancel is not None and cancel.is_set():
                     raise InterruptedError("export cancelled")
+                if frame.index < first:
+                    continue
+                if clip.trim is not None and frame.index > last:
+                    break
                 image = np.ascontiguousarray(fit_to(frame.image, width, height))
                 if image is frame.image:
                     image = image.copy()
@@ -100,9 +107,10 @@ def export_annotated_clip(
                 for annotator in drawing:
                     annotator.annotate(image, everyone)
                 draw_notes(image, notes_at(notes, frame.time, data.frame_times), scale)
-                writer.write(image, frame.time)
+                writer.write(image, frame.time - start_s)
                 if progress is not None:
-                    progress(frame.index + 1, max(total, frame.index + 1))
+                    done = frame.index - first + 1
+                    progress(done, max(total, done))
     finally:
         frames.close()  # type: ignore[attr-defined]
     return target

@@ -23,7 +23,7 @@ from dashboard.joints_panel import joints_panel
 from dashboard.jumps_panel import jumps_section
 from dashboard.note_marks import add_note_marks
 from dashboard.notes_panel import notes_panel
-from dashboard.player import clip_player, fit_width, reported_frame
+from dashboard.player import clip_player, fit_width, reported_frame, reported_loop
 from dashboard.repetitions_panel import (
     describe,
     repetition_controls,
@@ -41,6 +41,7 @@ from dashboard.state import (
     timed,
     user_errors,
 )
+from dashboard.trim_panel import trim_panel
 
 FRAME = "clip_frame"
 LINKED = "clip_linked_figure"
@@ -49,6 +50,7 @@ LINKED = "clip_linked_figure"
 PLAYER = "clip_player"
 PLAYER_SEEN = "clip_player_seen"
 JUMP = "clip_player_jump"
+LOOP = "clip_player_loop"
 CHARTS = ("Angles", "Joint path", "Symmetry", "Repetitions")
 PATH_KEYPOINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle", "left_hip",
                   "right_hip", "left_knee", "right_knee", "left_elbow", "right_elbow",
@@ -210,10 +212,13 @@ def _viewer() -> None:
     last = data.frame_count - 1
     if preview is not None:  # the frames decoded (a header may have promised more)
         last = min(last, preview.frame_count - 1)
+    lo, hi = clip.trim or (0, last)  # a trimmed clip is shown within its trim only
+    hi = min(hi, last)
     reported = reported_frame(PLAYER, PLAYER_SEEN, last)
     if reported is not None:
         st.session_state[FRAME] = reported
-    frame = min(max(int(st.session_state.get(FRAME, 0)), 0), last)
+        st.session_state[LOOP] = reported_loop(PLAYER)  # for the trim's "Use the loop"
+    frame = min(max(int(st.session_state.get(FRAME, lo)), lo), hi)
     frame_col, chart_col = st.columns([1.25, 1], gap="medium")
     with frame_col:
         image = frame_image(data, frame, athlete_track, athlete_name, tuple(names),
@@ -222,15 +227,15 @@ def _viewer() -> None:
         if preview is not None:
             clip_player(data, preview, frame, image, athlete_track, athlete_name,
                         tuple(names), show_others, key=PLAYER,
-                        jump=int(st.session_state.get(JUMP, 0)))
-            st.caption(f"Frame {frame} of 0–{last} · {t:.2f} s")
+                        jump=int(st.session_state.get(JUMP, 0)), trim=clip.trim)
+            st.caption(f"Frame {frame} of {lo}–{hi} · {t:.2f} s")
         else:
             st.image(image, width=fit_width(clip.width, clip.height), output_format="JPEG")
             if clip.kind == "video":
                 st.session_state[FRAME] = frame
-                st.slider("Frame", 0, last, key=FRAME, label_visibility="collapsed",
+                st.slider("Frame", lo, hi, key=FRAME, label_visibility="collapsed",
                           format="%d")
-                st.caption(f"Frame {frame} of 0–{last} · {t:.2f} s · the player starts "
+                st.caption(f"Frame {frame} of {lo}–{hi} · {t:.2f} s · the player starts "
                            "once the clip's preview is ready (a few seconds).")
     with chart_col:
         if track is None:
@@ -282,6 +287,13 @@ def photo_angles(view) -> None:
 
 if clip.tracks:
     viewer()
+    if clip.kind == "video" and trim_panel(
+            store, clip, data.frame_times, data.frame_count - 1, FRAME, LOOP,
+            current_access().can_edit):
+        st.session_state[FRAME] = (store.get_clip(clip.id).trim or (0, 0))[0]
+        st.session_state[JUMP] = st.session_state.get(JUMP, 0) + 1  # the player moves there
+        st.session_state.pop(LINKED, None)
+        st.rerun()
     current = min(max(int(st.session_state.get(FRAME, 0)), 0), max(data.frame_count - 1, 0))
     notes_panel(store, clip, data, athlete_track, athlete_name, tuple(names), frame=current,
                 frame_key=FRAME, jump_key=JUMP, editable=current_access().can_edit)

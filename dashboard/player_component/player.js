@@ -5,18 +5,23 @@
 const $ = (id) => document.getElementById(id);
 const player = $("player"), stage = $("stage"), video = $("video"), canvas = $("overlay");
 const still = $("still"), playBtn = $("play"), seek = $("seek"), caption = $("caption");
-const speedSel = $("speed");
+const speedSel = $("speed"), loopBtn = $("loop"), inBtn = $("in"), outBtn = $("out");
+const clearBtn = $("clear"), loopCaption = $("loopcap");
 
 let args = null, times = [0], last = 0, frame = 0, playing = false, seq = 0;
 let videoUrl = null, overlayUrl = null, overlay = null, stillFrame = -1, lastJump = null;
 let presented = 0, stillSrc = null;
+// lo..hi: the frames the player shows (the coach's trim, else the whole clip).
+// loopIn..loopOut: the range played over and over while `looping` (null: not set).
+let lo = 0, hi = 0, loopIn = null, loopOut = null, looping = false, loops = 0;
 
 function send(type, data) {
   window.parent.postMessage(Object.assign({ isStreamlitMessage: true, type }, data), "*");
 }
 function report() {
   seq += 1;
-  send("streamlit:setComponentValue", { value: { frame, seq }, dataType: "json" });
+  const loop = loopIn !== null && loopOut !== null ? [loopIn, loopOut] : null;
+  send("streamlit:setComponentValue", { value: { frame, seq, loop }, dataType: "json" });
 }
 function setHeight() {
   send("streamlit:setFrameHeight", { height: Math.ceil(document.body.scrollHeight) + 2 });
@@ -38,11 +43,19 @@ function frameAt(t) {
 function showVideoAt(i) {
   if (video.readyState >= 1) video.currentTime = times[i] + 0.001;
 }
-function clamp(i) { return Math.min(Math.max(i, 0), last); }
+function clamp(i) { return Math.min(Math.max(i, lo), hi); }
+// Where playing starts from and wraps to / stops at.
+function startFrame() { return looping && loopIn !== null ? loopIn : lo; }
+function endFrame() { return looping && loopOut !== null ? loopOut : hi; }
 
 function updateUi() {
   seek.value = String(frame);
-  caption.textContent = `Frame ${frame} of 0–${last} · ${times[frame].toFixed(2)} s`;
+  caption.textContent = `Frame ${frame} of ${lo}–${hi} · ${times[frame].toFixed(2)} s`;
+  const ranged = loopIn !== null || loopOut !== null;
+  loopCaption.textContent = ranged ? `Loop ${loopIn ?? lo}–${loopOut ?? hi}` : "";
+  loopBtn.setAttribute("aria-pressed", String(looping));
+  loopBtn.classList.toggle("on", looping);
+  clearBtn.disabled = !ranged && !looping;
   playBtn.innerHTML = playing ? "&#10074;&#10074; Pause" : "&#9654; Play";
   playBtn.setAttribute("aria-label", playing ? "Pause" : "Play");
   playBtn.title = playing ? "Pause (space)" : "Play (space)";
@@ -159,10 +172,23 @@ function label(ctx, text, x, y, colour, align, size) {
 
 function tick(now, meta) {
   presented += 1;
+  if (!playing) return;
   frame = frameAt(meta ? meta.mediaTime : video.currentTime);
+  const end = endFrame();
+  if (frame >= end) {
+    if (looping) {  // back to the in point, still playing
+      loops += 1;
+      frame = startFrame();
+      video.currentTime = times[frame] + 0.001;
+    } else {  // the end of the trim: stop there, as at the clip's end
+      frame = end;
+      pause();
+      return;
+    }
+  }
   draw();
   updateUi();
-  if (playing) schedule();
+  schedule();
 }
 function schedule() {
   if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(tick);
@@ -171,7 +197,8 @@ function schedule() {
 
 function play() {
   if (playing || !args) return;
-  if (frame >= last) { frame = 0; showVideoAt(0); }   // Play at the end starts again
+  // Play at the end (of the trim, of the loop) starts again; outside the loop, at its in.
+  if (frame >= endFrame() || frame < startFrame()) { frame = startFrame(); showVideoAt(frame); }
   playing = true;
   video.playbackRate = Number(speedSel.value);
   updateUi(); draw();
@@ -181,7 +208,7 @@ function pause(send_it = true) {
   if (!playing) return;
   playing = false;
   video.pause();
-  frame = frameAt(video.currentTime);
+  frame = clamp(frameAt(video.currentTime));
   showVideoAt(frame);
   updateUi(); draw();
   if (send_it) report();
@@ -198,6 +225,26 @@ playBtn.addEventListener("click", () => (playing ? pause() : play()));
 $("prev").addEventListener("click", () => step(-1));
 $("next").addEventListener("click", () => step(1));
 speedSel.addEventListener("change", () => { video.playbackRate = Number(speedSel.value); });
+
+// Loop a range: in and out points at the current frame, play loops between them.
+function setIn() {
+  loopIn = frame;
+  if (loopOut !== null && loopOut <= loopIn) loopOut = null;
+  looping = looping || loopOut !== null;
+  updateUi(); report();
+}
+function setOut() {
+  loopOut = frame;
+  if (loopIn !== null && loopIn >= loopOut) loopIn = null;
+  looping = true;
+  updateUi(); report();
+}
+function toggleLoop() { looping = !looping; updateUi(); }
+function clearLoop() { loopIn = null; loopOut = null; looping = false; updateUi(); report(); }
+inBtn.addEventListener("click", setIn);
+outBtn.addEventListener("click", setOut);
+loopBtn.addEventListener("click", toggleLoop);
+clearBtn.addEventListener("click", clearLoop);
 seek.addEventListener("input", () => {
   pause(false);
   frame = clamp(Number(seek.value));
@@ -210,10 +257,15 @@ player.addEventListener("keydown", (e) => {
   if (e.key === " ") { e.preventDefault(); playing ? pause() : play(); }
   else if (e.key === "ArrowLeft") { e.preventDefault(); step(-1); }
   else if (e.key === "ArrowRight") { e.preventDefault(); step(1); }
+  else if (e.key === "i" || e.key === "I") { e.preventDefault(); setIn(); }
+  else if (e.key === "o" || e.key === "O") { e.preventDefault(); setOut(); }
+  else if (e.key === "l" || e.key === "L") { e.preventDefault(); toggleLoop(); }
+  else if (e.key === "Escape") { clearLoop(); }
 });
 stage.addEventListener("click", () => player.focus());
 video.addEventListener("ended", () => {
-  playing = false; frame = last; updateUi(); draw(); report();
+  if (looping && playing) { frame = startFrame(); showVideoAt(frame); video.play(); return; }
+  playing = false; frame = hi; updateUi(); draw(); report();
 });
 video.addEventListener("loadedmetadata", () => showVideoAt(frame));
 still.addEventListener("load", updateUi);
@@ -224,7 +276,17 @@ function render(a) {
   args = a;
   times = a.times.length ? a.times : [0];
   last = times.length - 1;
-  seek.max = String(last);
+  const trim = a.trim && a.trim.length === 2 ? a.trim : [0, last];
+  if (trim[0] !== lo || Math.min(trim[1], last) !== hi) {
+    lo = Math.max(0, trim[0]); hi = Math.min(trim[1], last);
+    // A loop outside a new trim goes; one within it stays.
+    if ((loopIn !== null && (loopIn < lo || loopIn > hi)) ||
+        (loopOut !== null && (loopOut < lo || loopOut > hi))) {
+      loopIn = null; loopOut = null; looping = false;
+    }
+  }
+  seek.min = String(lo);
+  seek.max = String(hi);
   if (first) {
     for (const s of a.speeds) {
       const o = document.createElement("option");
@@ -257,6 +319,8 @@ window.addEventListener("message", (event) => {
 // Read by the browser tests and the dashboard benchmark.
 window.clipPlayer = {
   get frame() { return frame; }, get playing() { return playing; },
-  get presented() { return presented; }, play, pause, step,
+  get presented() { return presented; }, get loops() { return loops; },
+  get loop() { return [loopIn, loopOut, looping]; }, get range() { return [lo, hi]; },
+  play, pause, step, setIn, setOut, clearLoop,
 };
 send("streamlit:componentReady", { apiVersion: 1 });
