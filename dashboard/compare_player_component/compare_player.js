@@ -126,8 +126,8 @@ function draw() {
     const s = canvas.width / w;
     ctx.scale(s, s);
     const size = Math.max(10 / s, 16 * Math.min(args[clip].width, args[clip].height) / 540);
-    if (clip === "a" && overlayMode()) drawGhost(ctx, s, size);
     drawPerson(ctx, data[clip], f, s, size);
+    if (clip === "a" && overlayMode()) drawGhost(ctx, s, size);  // over A, A seen through
   }
 }
 
@@ -137,7 +137,7 @@ function drawGhost(ctx, s, size) {
   if (!pts) return;
   ctx.save();
   ctx.globalAlpha = 0.55;
-  bonesOf(ctx, pts, data.bones, null, size / 4, s, data.ghostColour);
+  bonesOf(ctx, pts, data.bones, null, size / 2.5, s, data.ghostColour);
   ctx.restore();
 }
 
