@@ -116,6 +116,12 @@ def test_compare_plays_both_clips_in_sync_with_the_ghost_on(
     page.wait_for_timeout(600)
     page.screenshot(path=str(artifacts_dir / "compare_side_by_side.png"), full_page=True)
     assert ghost_pixels(page) == 0  # no ghost side by side
+    # The curves' cursor has followed: one line per angle's panel at A's phase.
+    chart = page.locator(".stPlotlyChart").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    assert chart.locator(".shapelayer path").count() >= 2
+    chart.screenshot(path=str(artifacts_dir / "compare_curves_cursor.png"))
 
     # ... and as a ghost over A.
     page.get_by_text("Overlay: B as a ghost over A").click()
