@@ -21,6 +21,10 @@ Prints, never asserts (timings on a shared 2-core machine are noisy):
    rerun machinery included), and the page's own work per move timed inside the server
    (``POSTURE_TIMING_LOG``). Steps of one frame (arrow key) and jumps to random frames
    (clicks on the slider). Target: under 150 ms.
+4. The displayed frame rate of the Clip view's player at 1x, in the browser: video
+   frames presented per second (``requestVideoFrameCallback``; the skeleton and angles
+   are redrawn on the canvas for each), over 4 s from the clip's first frame, and the
+   canvas' drawing time per redraw. Target: at least 15 frames per second.
 
 Run: ``.venv/bin/python bench/dashboard.py [--rounds N]`` (needs /usr/bin/chromium and
 the media).
@@ -52,6 +56,7 @@ from tests.dashboard.server import (  # noqa: E402
 
 CLIP = PROJECT_ROOT.parent / "shared" / "media" / "parkour_walk.mp4"
 CLIP_FRAMES = 230
+CLIP_SIZE = (1768, 994)
 ANALYSIS_TIMEOUT_MS = 900_000
 SLIDER_MOVES = 20
 CLIP_CHART = ".st-key-clip_chart_fig .js-plotly-plot"  # the Clip view's chart, not another page's
@@ -184,6 +189,42 @@ def slider_moves(page, data_dir: Path) -> tuple[list[float], list[float]]:
     return steps, jumps
 
 
+PLAYER = "iframe[title='dashboard.player.clip_player']"
+PLAYBACK_S = 4.0
+
+
+def playback_fps(page, seconds: float = PLAYBACK_S) -> str:
+    """Play the Clip view's player at 1x from the first frame for ``seconds`` and count
+    the video frames the browser presented (requestVideoFrameCallback, each one redrawn
+    on the canvas) per second of wall time, with the canvas' own drawing time."""
+    page.wait_for_function(
+        f"""() => {{
+            const f = document.querySelector("{PLAYER}");
+            const w = f && f.contentWindow;
+            return w && w.clipPlayer && w.document.querySelector('video').readyState >= 3;
+        }}""", timeout=60_000)
+    body = page.frame_locator(PLAYER).locator("body")
+    body.evaluate("""() => {
+        const speed = document.getElementById('speed');
+        speed.value = '1'; speed.dispatchEvent(new Event('change'));
+        window.clipPlayer.step(-1e9);
+    }""")
+    page.wait_for_timeout(1500)  # the page's rerun for the step settles
+    read = ("() => [clipPlayer.presented, clipPlayer.drawn, clipPlayer.drawMs, "
+            "performance.now(), clipPlayer.frame]")
+    before = body.evaluate(read)
+    body.evaluate("() => window.clipPlayer.play()")
+    page.wait_for_timeout(seconds * 1000)
+    after = body.evaluate(read)
+    body.evaluate("() => window.clipPlayer.pause()")
+    wall = (after[3] - before[3]) / 1000
+    shown = (after[0] - before[0]) / wall
+    draws = max(after[1] - before[1], 1)
+    return (f"{shown:.1f} displayed frames/s over {wall:.1f} s (frame {before[4]} -> "
+            f"{after[4]}: {(after[4] - before[4]) / wall:.1f} clip frames/s), canvas draw "
+            f"{(after[2] - before[2]) / draws:.1f} ms per redraw (target >= 15 fps)")
+
+
 def describe(label: str, values: list[float]) -> None:
     if not values:
         print(f"  {label}: no measurement")
@@ -242,6 +283,9 @@ def main() -> int:
                       if line.startswith("frame_move ")]
             print("frame slider, the Clip view's own work per move inside the server:")
             describe("steps and jumps", inside)
+            print(f"playback at 1x in the browser ({CLIP.name}, "
+                  f"{CLIP_SIZE[0]}x{CLIP_SIZE[1]}, preview as served):")
+            print(f"  {playback_fps(page)}")
             browser.close()
     finally:
         stop_streamlit(process)

@@ -1,7 +1,9 @@
 """The Clip view's player in a real browser (issue 10, defects 1, 2 and 6): Play plays
 (frames advance for seconds, at the chosen speed), pauses where asked and tells the page,
-arrow keys step one frame, Play at the end starts again; the page does not go blank after
-it opens; a portrait frame and its controls fit the screen together.
+arrow keys step one frame, Play at the end starts again; a loop between two frames plays
+over and over from its in point; a trimmed clip shows and plays its trim only; the page
+does not go blank after it opens; a portrait frame and its controls fit the screen
+together.
 
 Synthetic clips (no media, no estimator): the store and the preview as the Analyse page
 leaves them. Screenshots go to ``tests/artifacts/``.
@@ -32,10 +34,12 @@ def clips(streamlit_server: str, streamlit_db_url: str, streamlit_root: Path,
         "landscape": make_synthetic_clip(store, folder, athlete="Lana Scape", n_frames=90),
         "portrait": make_synthetic_clip(store, folder, athlete="Pia Trait", n_frames=60,
                                         size=(540, 960)),
+        "trimmed": make_synthetic_clip(store, folder, athlete="Tim Trim", n_frames=90),
     }
     for clip_id in ids.values():
         clip = store.get_clip(clip_id)
         build_preview(clip.stored_path, streamlit_root / "data" / "previews", clip.sha256)
+    store.set_trim(ids["trimmed"], 20, 50)
     return ids
 
 
@@ -136,3 +140,72 @@ def test_a_portrait_frame_and_its_controls_fit_the_screen_together(
     assert stage["height"] / stage["width"] == pytest.approx(960 / 540, rel=0.03)
     # The frame and the whole control bar are on screen at once.
     assert bar["y"] + bar["height"] - stage["y"] <= VIEWPORT["height"]
+
+
+def player_value(page, expression: str):
+    return page.frame_locator(PLAYER).locator("body").evaluate(f"() => {expression}")
+
+
+def test_a_loop_between_two_frames_plays_over_from_its_in_point(
+    streamlit_server: str, clips, browser_page, artifacts_dir: Path
+):
+    page = browser_page
+    player = open_clip(page, streamlit_server, clips["landscape"])
+    player.locator("#seek").fill("10")
+    player.locator("#in").click()
+    player.locator("#seek").fill("30")
+    player.locator("#out").click()
+    assert player_value(page, "window.clipPlayer.loop") == [10, 30, True]
+    assert player.locator("#loopcap").inner_text() == "Loop 10–30"
+    player.locator("#seek").fill("10")
+    # The frame sampled every 5 ms inside the player's page (a round trip from the test
+    # per sample is too slow on a loaded machine to see the wrap).
+    player_value(page, "(window.seen = [], window.sampler = setInterval("
+                       "() => window.seen.push(window.clipPlayer.frame), 5), 0)")
+    player.locator("#play").click()
+    page.wait_for_timeout(2500)  # at 1x the 20-frame loop (0.67 s) comes round 3 times
+    page.screenshot(path=str(artifacts_dir / "player_loop.png"))
+    player.locator("#play").click()
+    seen = player_value(page, "(clearInterval(window.sampler), window.seen)")
+    seen = [f for i, f in enumerate(seen) if i == 0 or f != seen[i - 1]]  # the changes
+    assert player_value(page, "window.clipPlayer.loops") >= 2
+    assert min(seen) >= 10 and max(seen) <= 30, seen
+    wraps = [i for i in range(1, len(seen)) if seen[i] < seen[i - 1]]
+    assert wraps, seen  # it went back ...
+    assert all(seen[i] <= 14 for i in wraps), seen  # ... to the in point
+    # The arrow keys still step exactly one frame, and Esc clears the loop.
+    player.locator("#player").focus()
+    at = player_frame(page)
+    page.keyboard.press("ArrowRight")
+    assert player_frame(page) == at + 1
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    assert player_frame(page) == at - 1
+    page.keyboard.press("Escape")
+    assert player_value(page, "window.clipPlayer.loop") == [None, None, False]
+    # I and O set the loop from the keyboard too.
+    page.keyboard.press("i")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("o")
+    assert player_value(page, "window.clipPlayer.loop") == [at - 1, at + 1, True]
+
+
+def test_a_trimmed_clip_shows_and_plays_its_trim_only(
+    streamlit_server: str, clips, browser_page, artifacts_dir: Path
+):
+    page = browser_page
+    player = open_clip(page, streamlit_server, clips["trimmed"])
+    assert player_value(page, "window.clipPlayer.range") == [20, 50]
+    assert player_frame(page) == 20
+    assert (player.locator("#seek").get_attribute("min"),
+            player.locator("#seek").get_attribute("max")) == ("20", "50")
+    page.get_by_text(re.compile(r"^Trimmed to frames 20–50")).wait_for(timeout=30_000)
+    page.screenshot(path=str(artifacts_dir / "player_trimmed.png"), full_page=True)
+    player.locator("#play").click()  # 30 frames at 1x: it stops at the trim's end
+    page.wait_for_timeout(2500)
+    assert player_value(page, "window.clipPlayer.playing") is False
+    assert player_frame(page) == 50
+    player.locator("#player").focus()
+    page.keyboard.press("ArrowRight")
+    assert player_frame(page) == 50  # no step past the trim
