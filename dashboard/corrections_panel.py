@@ -131,7 +131,9 @@ def corrections_panel(store: Store, clip: ClipInfo, track_id: int | None, *,
     for name in ("first", "last"):
         if keys[name] not in st.session_state:
             st.session_state[keys[name]] = _current(frame_key, last)
-    cols = st.columns([1, 1, 1.7, 1.5, 1.3], vertical_alignment="bottom", gap="small")
+    # Keyed: the page has other "First frame" fields (the trim), tests and styles find these.
+    cols = st.container(key="swap_panel").columns([1, 1, 1.7, 1.5, 1.3],
+                                                  vertical_alignment="bottom", gap="small")
     for col, name, label in ((cols[0], "first", "First frame"), (cols[1], "last", "Last frame")):
         col.number_input(label, min_value=0, max_value=last, step=1, key=keys[name])
         col.button("Current frame", key=f"{keys[name]}_here", icon=":material/my_location:",

@@ -126,7 +126,7 @@ def joints_panel(store: Store, clip: ClipInfo, data: ClipData, track_id: int | N
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
     scale = frame_reader(clip).scale
     image_col, side_col = st.columns([2, 1], gap="medium")
-    with image_col:
+    with image_col, st.container(key="joints_image"):
         click = streamlit_image_coordinates(image, width=min(SHOWN_WIDTH, image.shape[1]),
                                             key=f"joints_{clip.id}_{track_id}_{frame}",
                                             cursor="crosshair")

@@ -115,7 +115,7 @@ def notes_panel(store: Store, clip: ClipInfo, data: ClipData, athlete_track: int
     image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     scale = frame_reader(clip).scale
     draw_notes(image, [n for n in notes if n.frame == frame], scale)
-    with image_col:
+    with image_col, st.container(key="notes_image"):
         click = streamlit_image_coordinates(
             image[:, :, ::-1], width=min(SHOWN_WIDTH, image.shape[1]),
             key=f"notes_image_{clip.id}_{frame}", cursor="crosshair")

@@ -88,6 +88,26 @@ def browser_page(chromium: object) -> Iterator[object]:
         context.close()
 
 
+@pytest.fixture(scope="module")
+def analysed_parkour_app(tmp_path_factory: pytest.TempPathFactory, parkour_clip: Path
+                         ) -> Iterator[tuple[str, object, int]]:
+    """(app URL, its store, the parkour clip's id): the shared clip analysed for two people
+    into a database of its own, then the real app served on it (once per test module)."""
+    from analysis.pipeline import PipelineSettings, analyse_file
+    from analysis.store import Store
+
+    root = tmp_path_factory.mktemp("analysed_app")
+    store = Store(f"sqlite:///{root / 'posture.db'}")
+    clip_id = analyse_file(store, parkour_clip, "Browser Athlete", "Rooftop",
+                           PipelineSettings(max_people=2))
+    process, url = start_streamlit(store.url, root / "streamlit.log", data_dir=root / "data")
+    try:
+        yield url, store, clip_id
+    finally:
+        stop_streamlit(process)
+        store.close()
+
+
 # --------------------------------------------------------------------------- synthetic clips
 
 def squat_poses(n_frames: int = 90, fps: float = 30.0, width: int = 320, height: int = 240,

@@ -7,41 +7,20 @@ before the server starts); screenshots go to ``tests/artifacts/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from analysis.pipeline import PipelineSettings, analyse_file
-from analysis.store import Store
-from tests.dashboard.server import start_streamlit, stop_streamlit
-
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 
 TOL_DEG = 0.1  # angles recomputed from the stored (fixed-point) poses
 
 
-@pytest.fixture(scope="module")
-def analysed_app(tmp_path_factory: pytest.TempPathFactory, parkour_clip: Path
-                 ) -> Iterator[tuple[str, Store, int]]:
-    """(app URL, its store, the parkour clip's id), the clip analysed for two people."""
-    root = tmp_path_factory.mktemp("corrections_app")
-    store = Store(f"sqlite:///{root / 'posture.db'}")
-    clip_id = analyse_file(store, parkour_clip, "Browser Athlete", "Rooftop",
-                           PipelineSettings(max_people=2))
-    process, url = start_streamlit(store.url, root / "streamlit.log", data_dir=root / "data")
-    try:
-        yield url, store, clip_id
-    finally:
-        stop_streamlit(process)
-        store.close()
-
-
-def test_swap_left_and_right_for_frames_then_undo(analysed_app, browser_page,
+def test_swap_left_and_right_for_frames_then_undo(analysed_parkour_app, browser_page,
                                                   artifacts_dir: Path) -> None:
-    url, store, clip_id = analysed_app
+    url, store, clip_id = analysed_parkour_app
     person = store.get_clip(clip_id).athlete_track
     before = store.read_angles(clip_id, person, cleaned=False).set_index("frame")
     page = browser_page
@@ -50,7 +29,7 @@ def test_swap_left_and_right_for_frames_then_undo(analysed_app, browser_page,
     page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(timeout=120_000)
 
     for label, value in (("First frame", "60"), ("Last frame", "75")):
-        field = page.get_by_label(label)
+        field = page.locator(".st-key-swap_panel").get_by_label(label)
         field.fill(value)
         field.press("Enter")
         page.wait_for_timeout(500)

@@ -5,33 +5,13 @@ first page renders."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pypdfium2
 import pytest
 
-from analysis.pipeline import PipelineSettings, analyse_file
-from analysis.store import Store
-from tests.dashboard.server import start_streamlit, stop_streamlit
-
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 NOTE = "Knees <out> & eyes up"
-
-
-@pytest.fixture(scope="module")
-def analysed_app(tmp_path_factory: pytest.TempPathFactory, parkour_clip: Path
-                 ) -> Iterator[tuple[str, Store, int]]:
-    root = tmp_path_factory.mktemp("notes_app")
-    store = Store(f"sqlite:///{root / 'posture.db'}")
-    clip_id = analyse_file(store, parkour_clip, "Browser Athlete", "Rooftop",
-                           PipelineSettings(max_people=2))
-    process, url = start_streamlit(store.url, root / "streamlit.log", data_dir=root / "data")
-    try:
-        yield url, store, clip_id
-    finally:
-        stop_streamlit(process)
-        store.close()
 
 
 def _open(page, url: str) -> None:
@@ -41,9 +21,9 @@ def _open(page, url: str) -> None:
     page.wait_for_timeout(3000)  # the player reports its first frame: the page settles
 
 
-def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_app, browser_page,
+def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_parkour_app, browser_page,
                                                         artifacts_dir: Path) -> None:
-    url, store, clip_id = analysed_app
+    url, store, clip_id = analysed_parkour_app
     clip = store.get_clip(clip_id)
     page = browser_page
     _open(page, url)
@@ -53,8 +33,7 @@ def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_app, browser_p
 
     page.get_by_label("Draw on the frame").get_by_text("Angle", exact=True).click()
     page.get_by_text("Click 3 more points").wait_for(timeout=30_000)
-    image = page.frame_locator("iframe[title*='streamlit_image_coordinates']").first.locator(
-        "img")
+    image = page.frame_locator(".st-key-notes_image iframe").locator("img")
     for x, y in ((0.30, 0.30), (0.30, 0.60), (0.60, 0.60)):  # a right angle at the vertex
         image.wait_for(timeout=60_000)
         box = image.bounding_box()
