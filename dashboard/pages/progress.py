@@ -22,6 +22,8 @@ METRICS = {
 }
 
 store = get_store()
+APPLIED = "progress_athlete_applied"  # the current athlete this page last followed
+
 st.title("Progress")
 st.caption("One athlete's metrics across all their sessions, from the person chosen as the "
            "athlete in each clip.")
@@ -31,14 +33,16 @@ if not athletes:
     st.info("No athletes yet: create one and analyse a clip on the **Analyse** page.")
     st.stop()
 current = st.session_state.get(CURRENT_ATHLETE)
-if current in athletes:  # the athlete just worked on (Analyse, Clip view, a link)
+# The athlete just worked on elsewhere (Analyse, Clip view, a link) is chosen once; a
+# choice made here is never taken back by it (it is this page's own, from the last run).
+if current in athletes and current != st.session_state.get(APPLIED):
     st.session_state["progress_athlete"] = current
 top = st.columns([2, 2, 1.4])
 athlete_id = top[0].selectbox(
     "Athlete", list(athletes), index=list(athletes).index(current) if current in athletes else 0,
     format_func=lambda i: widgets.athlete_label(athletes[i]), key="progress_athlete",
 )
-st.session_state[CURRENT_ATHLETE] = athlete_id
+st.session_state[CURRENT_ATHLETE] = st.session_state[APPLIED] = athlete_id
 metric = top[1].selectbox("Metric", list(METRICS), format_func=lambda m: METRICS[m][0],
                           key="progress_metric")
 by = top[2].radio("One point per", ["session", "clip"], horizontal=True, key="progress_by")

@@ -248,13 +248,12 @@ def test_user_text_is_plain_text_on_every_page(served, page, artifacts_dir: Path
     page.screenshot(path=str(artifacts_dir / "injection_compare.png"), full_page=True)
     assert_plain(page, "Compare")
 
-    # Progress: the athlete's sessions (titles in the chart's hover text), and an athlete
-    # without clips named in a message.
+    # Progress: the athlete's sessions (titles in the session axis's labels, which Plotly
+    # reads as HTML), and an athlete without clips named in a message.
     goto(page, base, "progress", "Progress")
     page.locator(".js-plotly-plot").first.wait_for(timeout=TIMEOUT_MS)
-    hover = page.evaluate(
-        "() => document.querySelector('.js-plotly-plot').data[0].customdata.flat()")
-    assert any("$x^2$ &lt;i&gt;i&lt;/i&gt;" in h for h in hover), hover
+    labels = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x")
+    assert any("$x^2$ &lt;i&gt;i&lt;/i&gt;" in h for h in labels), labels
     assert_plain(page, "Progress")
     page.locator(".st-key-progress_athlete").click()
     page.get_by_role("option", name=SEMICOLON).click()

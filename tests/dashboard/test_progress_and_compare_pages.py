@@ -66,6 +66,11 @@ def test_progress_opens_on_the_athlete_of_the_clip_just_viewed(
     view_clip(at, clips["morning"])
     at.switch_page("dashboard/pages/progress.py").run()
     assert at.selectbox(key="progress_athlete").value == store.find_athlete("Anna Lee").id
+    # A choice made on the page stays chosen (the athlete last viewed no longer wins).
+    at.selectbox(key="progress_athlete").select(store.find_athlete("Bob Marsh").id).run()
+    assert at.selectbox(key="progress_athlete").value == store.find_athlete("Bob Marsh").id
+    at.run()
+    assert at.selectbox(key="progress_athlete").value == store.find_athlete("Bob Marsh").id
 
 
 def test_compare_opens_on_the_clip_just_viewed_against_the_same_athletes_earlier_one(
