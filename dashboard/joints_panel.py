@@ -27,6 +27,7 @@ from analysis.correction_store import joint_label
 from analysis.labelled_frames import export_labels, labelled_frames
 from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, frame_image, frame_reader
+from dashboard.escape import md
 from dashboard.state import USER_ERRORS, one_line, user_errors
 from estimator import KEYPOINT_NAMES
 
@@ -85,7 +86,7 @@ def _download(store: Store, clip: ClipInfo, athlete_name: str) -> None:
         mine = labelled_frames(store, clip_id=clip.id)
         everyone = labelled_frames(store, athlete=clip.athlete_id)
         st.caption(f"Labelled frames (a joint corrected): {len(mine)} in this clip, "
-                   f"{len(everyone)} of {athlete_name}'s in all. They download as frames "
+                   f"{len(everyone)} of {md(athlete_name)}'s in all. They download as frames "
                    "with labels.json, the format fine-tuning reads.")
         cols = st.columns(2)
         choices = ((cols[0], mine, "this clip's labelled frames", f"labels_clip{clip.id}.zip"),

@@ -29,7 +29,9 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
 
 
 def widget(at: AppTest, kind: str, label: str):
-    found = [w for w in at.get(kind) if w.label == label]
+    """The swap panel's widget of that label (the trim panel has its own "First frame")."""
+    found = [w for w in at.get(kind) if w.label == label
+             and not str(getattr(w, "key", "") or "").startswith("trim_")]
     assert found, f"no {kind} {label!r}"
     return found[0]
 
