@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from analysis.phase_sync import frame_map, repetition_anchors
 from analysis.store import Store
 from dashboard.frames import build_preview
 from tests.dashboard.conftest import make_synthetic_clip
+from tests.dashboard.server import start_streamlit, stop_streamlit
 
 pytestmark = pytest.mark.browser
 PLAYER = "iframe[title='dashboard.compare_player.compare_player']"
@@ -31,9 +33,26 @@ READY = """() => {
 
 
 @pytest.fixture(scope="module")
-def pair(streamlit_server: str, streamlit_db_url: str, streamlit_root: Path,
+def compare_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database and data folder of this module's own: the Compare page opens on the
+    athlete's clips, which other tests' clips in a shared database would change."""
+    return tmp_path_factory.mktemp("compare_app")
+
+
+@pytest.fixture(scope="module")
+def compare_server(compare_root: Path) -> Iterator[str]:
+    process, url = start_streamlit(f"sqlite:///{compare_root / 'posture.db'}",
+                                   compare_root / "streamlit.log", data_dir=compare_root / "data")
+    try:
+        yield url
+    finally:
+        stop_streamlit(process)
+
+
+@pytest.fixture(scope="module")
+def pair(compare_server: str, compare_root: Path,
          tmp_path_factory: pytest.TempPathFactory) -> dict:
-    store = Store(streamlit_db_url)
+    store = Store(f"sqlite:///{compare_root / 'posture.db'}")
     folder = tmp_path_factory.mktemp("compare_clips")
     a = make_synthetic_clip(store, folder, athlete="Gus Ghost", date=dt.date(2026, 3, 1),
                             n_frames=90, period_s=1.5)
@@ -41,7 +60,7 @@ def pair(streamlit_server: str, streamlit_db_url: str, streamlit_root: Path,
                             n_frames=150, period_s=2.4, size=(480, 360))  # a larger B
     for clip_id in (a, b):
         clip = store.get_clip(clip_id)
-        build_preview(clip.stored_path, streamlit_root / "data" / "previews", clip.sha256)
+        build_preview(clip.stored_path, compare_root / "data" / "previews", clip.sha256)
     ra, rb = store.read_analysis(a, 0), store.read_analysis(b, 0)
     frames_a, frames_b = np.arange(90), np.arange(150)
     sync = frame_map(90, 150, repetition_anchors(ra.repetitions, rb.repetitions, frames_a,
@@ -76,10 +95,10 @@ def ghost_pixels(page) -> int:
 
 
 def test_compare_plays_both_clips_in_sync_with_the_ghost_on(
-    streamlit_server: str, pair, browser_page, artifacts_dir: Path
+    compare_server: str, pair, browser_page, artifacts_dir: Path
 ):
     page = browser_page
-    player = open_compare(page, streamlit_server)
+    player = open_compare(page, compare_server)
     # While A plays (at 0.5x: 6 s for A's 90 frames), every frame has B at the same phase;
     # sampled inside the page, both at once.
     player.locator("#speed").select_option("0.5")

@@ -25,6 +25,15 @@ TIMEOUT_MS = 180_000
 ATHLETE = "Leaving Athlete"
 
 
+def choose(page, key: str, name: str) -> None:
+    """Pick ``name`` in the selectbox of widget ``key`` by typing it (the served app is
+    shared by the browser tests: its athlete list is long and drawn only in part)."""
+    field = page.locator(f".st-key-{key} input")
+    field.click()
+    field.fill(name)
+    page.get_by_role("option", name=name).first.click()
+
+
 def files_named(data: Path, digests: set[str]) -> list[Path]:
     """Files under the data folder whose name holds one of these sha256 digests."""
     return sorted(p for p in data.rglob("*") if p.is_file()
@@ -50,9 +59,7 @@ def test_a_deleted_athlete_leaves_no_file_of_theirs_on_disk(
     # Upload the three files for the athlete, in a new session, and analyse them.
     page.goto(streamlit_server, wait_until="domcontentloaded")
     page.get_by_role("heading", name="Analyse").wait_for(timeout=60_000)
-    page.locator(".st-key-analyse_athlete").click()
-    page.keyboard.type(ATHLETE)  # the list is long (the served app is shared) and drawn
-    page.get_by_role("option", name=ATHLETE).click()  # only in part: filter it first
+    choose(page, "analyse_athlete", ATHLETE)
     page.get_by_label("Title").fill("Last session")
     page.get_by_label("Title").press("Tab")
     page.locator("input[type='file']").set_input_files([str(clip), str(photo), str(notes)])
@@ -81,9 +88,7 @@ def test_a_deleted_athlete_leaves_no_file_of_theirs_on_disk(
     page.get_by_role("heading", name="Sessions").wait_for(timeout=60_000)
     page.get_by_text("Data folder: uploads").first.wait_for(timeout=60_000)
     page.get_by_role("tab", name="Athlete").click()
-    page.locator(".st-key-manage_athlete").click()
-    page.keyboard.type(ATHLETE)  # the list is long (the served app is shared) and drawn
-    page.get_by_role("option", name=ATHLETE).click()  # only in part: filter it first
+    choose(page, "manage_athlete", ATHLETE)
     page.get_by_role("button", name="Delete athlete…").click()
     page.get_by_text(f"Delete the athlete {ATHLETE} and everything in it?").wait_for(
         timeout=60_000)
