@@ -26,7 +26,7 @@ import dataclasses
 import io
 import json
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -146,11 +146,3 @@ def export_labels(store, frames: Sequence[LabelledFrame], destination: str | Pat
         partial.write_bytes(data)
         partial.replace(destination)
     return data
-
-
-def labelled_count(frames: Iterable[LabelledFrame]) -> dict[int, int]:
-    """Labelled frames per clip id."""
-    counts: dict[int, int] = {}
-    for f in frames:
-        counts[f.clip_id] = counts.get(f.clip_id, 0) + 1
-    return counts

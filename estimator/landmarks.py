@@ -157,7 +157,7 @@ class LandmarkModel:
         Refine positions with the heatmap (MediaPipe does).
     model
         Which landmark network of the manifest: ``"pose_landmark_full"`` (clips:
-        fast) or ``"pose_landmark_heavy"`` (photos: about 2.5x slower, more
+        fast) or ``"pose_landmark_heavy"`` (photos: about 2.2x slower, more
         accurate; same inputs and outputs).
     """
 

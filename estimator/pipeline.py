@@ -222,7 +222,7 @@ class PoseEstimator:
     """BlazePose GHUM (detector + landmark model), several people, photos and clips.
 
     Clips are read with the "full" landmark model (speed), photos with
-    ``photo_model`` ("heavy" by default: more accurate, about 2.5x slower per
+    ``photo_model`` ("heavy" by default: more accurate, about 2.2x slower per
     reading, loaded on the first photo).
 
     Parameters
