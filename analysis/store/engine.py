@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +46,8 @@ def _make_engine(url: str, timeout_s: float) -> Engine:
     connect_args: dict[str, Any] = {}
     if "timeout" not in parsed.query:
         connect_args["timeout"] = timeout_s
+    else:
+        timeout_s = float(parsed.query["timeout"])
     engine = create_engine(parsed, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
@@ -53,7 +57,7 @@ def _make_engine(url: str, timeout_s: float) -> Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(cursor, timeout_s)
             cursor.execute("PRAGMA synchronous=NORMAL")
             # after a checkpoint, shrink the WAL file back (a clip's transaction can be 50 MB)
             cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
@@ -66,6 +70,21 @@ def _make_engine(url: str, timeout_s: float) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _enter_wal(cursor: Any, timeout_s: float) -> None:
+    """Switch the file to WAL. The switch needs the file to itself and SQLite answers
+    "locked" at once rather than waiting (no busy handler), e.g. when two programs open
+    an old database at the same moment: retry until the busy timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _describe(url: str) -> str:
