@@ -27,7 +27,11 @@ def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_parkour_app, b
     clip = store.get_clip(clip_id)
     page = browser_page
     _open(page, url)
-    page.locator(f".st-key-notes_text_{clip_id} textarea").fill(NOTE)
+    note_box = f".st-key-notes_text_{clip_id} textarea"
+    # while a rerun finishes, the stale text area and the new one are both on the page
+    page.wait_for_function(f"document.querySelectorAll({note_box!r}).length === 1",
+                           timeout=60_000)
+    page.locator(note_box).fill(NOTE)
     page.get_by_role("button", name="Add note").click()
     page.get_by_text(f"0.00 s · Note in frame 0: {NOTE}").wait_for(timeout=60_000)
 
