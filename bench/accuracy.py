@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -193,12 +194,13 @@ def print_report(models: dict[str, dict], labels: list[lsp.Label], speed: dict[s
 
 
 def _finite(value):
-    """``value`` with every NaN (an empty size band's figures) as None: strict JSON."""
+    """``value`` with every NaN or infinity (an empty size band's figures, the match
+    distance of a photo where nobody was found) as None: strict JSON."""
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
