@@ -241,6 +241,10 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
                                     "tracks": len(c.tracks)} for c in store.list_clips()]
                 store.close()
             browser.close()
+    except BaseException:
+        # the server's side of a failure, for the test's report
+        print((work / "streamlit.log").read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
     finally:
         stop_streamlit(process)
         result["log_tail"] = (work / "streamlit.log").read_text(errors="replace")[-1500:]
