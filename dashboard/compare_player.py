@@ -35,7 +35,7 @@ from analysis.phase_sync import (
 )
 from dashboard.clipdata import ClipData, TrackView, clip_stamp
 from dashboard.frames import Preview
-from dashboard.player import SPEEDS, _media_url, overlay_data
+from dashboard.player import SPEEDS, media_url, overlay_data
 from dashboard.theme import PALETTE
 
 _COMPONENT = components.declare_component(
@@ -155,13 +155,13 @@ def compare_player(a: SyncSide, b: SyncSide, previews: tuple[Preview, Preview],
                       by_rep)
     where = f"compare_player.{a.data.clip.id}.{b.data.clip.id}"
     _COMPONENT(
-        a={"video_url": _media_url(str(pa.path), "video/mp4", f"{where}.a"),
+        a={"video_url": media_url(str(pa.path), "video/mp4", f"{where}.a"),
            "times": [round(float(t), 4) for t in pa.times[:a.n_frames]],
            "width": pa.width, "height": pa.height, "label": labels[0]},
-        b={"video_url": _media_url(str(pb.path), "video/mp4", f"{where}.b"),
+        b={"video_url": media_url(str(pb.path), "video/mp4", f"{where}.b"),
            "times": [round(float(t), 4) for t in pb.times[:b.n_frames]],
            "width": pb.width, "height": pb.height, "label": labels[1]},
-        data_url=_media_url(body, "application/json", f"{where}.data"),
+        data_url=media_url(body, "application/json", f"{where}.data"),
         mode=mode if mode in MODES else "side", frame=int(frame), jump=int(jump),
         speeds=list(SPEEDS), max_height_share=0.6, key=key, default=None,
     )

@@ -46,7 +46,7 @@ VISIBLE = 0.5
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 
-def _media_url(data: bytes | str, mimetype: str, where: str) -> str:
+def media_url(data: bytes | str, mimetype: str, where: str) -> str:
     """A URL the browser can fetch ``data`` (bytes or a file path) from, for this run."""
     return runtime.get_instance().media_file_mgr.add(data, mimetype, where)
 
@@ -146,8 +146,8 @@ def clip_player(data: ClipData, preview: Preview, frame: int, still_jpeg: bytes,
                             athlete_track, athlete_name, tuple(names), show_others, data)
     where = f"clip_player.{data.clip.id}"
     _COMPONENT(
-        video_url=_media_url(str(preview.path), "video/mp4", f"{where}.video"),
-        overlay_url=_media_url(overlay, "application/json", f"{where}.overlay"),
+        video_url=media_url(str(preview.path), "video/mp4", f"{where}.video"),
+        overlay_url=media_url(overlay, "application/json", f"{where}.overlay"),
         times=[round(float(t), 4) for t in preview.times],
         width=preview.width, height=preview.height,
         frame=int(frame), jump=int(jump), max_height_share=0.62,
