@@ -14,9 +14,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from analysis.angles import is_circular
 from dashboard.charts.layout import (
     DEGREES,
     TIME,
+    break_wraps,
     decimate,
     finish,
     group_by_joint,
@@ -27,6 +29,12 @@ from dashboard.charts.layout import (
     title_of,
 )
 from dashboard.theme import PALETTE, rgba
+
+
+def _shown(times: np.ndarray, values: pd.Series, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The samples of one angle drawn: decimated, with a gap where a segment wraps."""
+    x, y = decimate(times, values.to_numpy(dtype=float))
+    return break_wraps(x, y) if is_circular(name) else (x, y)
 
 
 def angles_figure(
@@ -53,7 +61,7 @@ def angles_figure(
             colour = PALETTE.side_chart(name)
             side = side_name(name) or title_of(name)
             if raw is not None and name in raw.columns:
-                rx, ry = decimate(times, raw[name].to_numpy(dtype=float))
+                rx, ry = _shown(times, raw[name], name)
                 fig.add_trace(
                     go.Scatter(
                         x=rx, y=ry, mode="lines",
@@ -66,7 +74,7 @@ def angles_figure(
                     row=row, col=1,
                 )
                 shown_legend.add(f"{side}-raw")
-            cx, cy = decimate(times, angles[name].to_numpy(dtype=float))
+            cx, cy = _shown(times, angles[name], name)
             fig.add_trace(
                 go.Scatter(
                     x=cx, y=cy, mode="lines",
@@ -233,7 +241,7 @@ def repetitions_figure(
         names = [n for n in (signal, f"left_{signal}", f"right_{signal}") if n in angles.columns]
     for name in names:
         colour = PALETTE.side_chart(name)
-        sx, sy = decimate(times, angles[name].to_numpy(dtype=float))
+        sx, sy = _shown(times, angles[name], name)
         fig.add_trace(
             go.Scatter(
                 x=sx, y=sy, mode="lines",

@@ -56,6 +56,20 @@ def decimate(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS
     return x[index], y[index]
 
 
+def break_wraps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A circular angle's curve (degrees in (-180, 180]) with a gap where it wraps: a
+    segment turning past +-180 would otherwise draw a line across the whole panel.
+    A step of more than 180 degrees between two shown samples is such a wrap (a
+    segment never turns that far in one step); a NaN is put between them."""
+    x = np.asarray(x)
+    y = np.asarray(y, dtype=float)
+    wraps = np.flatnonzero(np.abs(np.diff(y)) > 180.0) + 1
+    if not len(wraps):
+        return x, y
+    gap_x = (x[wraps - 1] + x[wraps]) / 2 if np.issubdtype(x.dtype, np.number) else x[wraps]
+    return np.insert(x, wraps, gap_x), np.insert(y, wraps, np.nan)
+
+
 def thin(frame: pd.DataFrame, max_points: int = MAX_POINTS) -> pd.DataFrame:
     """Every k-th row, so at most ``max_points`` remain (for paths drawn as x-y curves)."""
     step = max(1, int(np.ceil(len(frame) / max_points)))

@@ -153,3 +153,19 @@ def test_who_is_followed_is_one_row_per_person_in_their_label_colour():
 def test_when_the_whole_clip_is_analysed_nothing_is_shaded():
     fig = charts.followed_figure({1: [(0.0, 4.0)]}, duration_s=4.0, analysed_until_s=4.0)
     assert not fig.to_dict()["layout"].get("shapes")
+
+
+def test_a_segment_turning_past_180_degrees_is_drawn_with_a_gap_not_a_line_across():
+    times = np.arange(60) / 30.0
+    turning = (150.0 + 2.0 * np.arange(60) + 180.0) % 360.0 - 180.0  # 150 ... 178, -180 ...
+    knee = np.linspace(170.0, 90.0, 60)  # a joint angle: never broken
+    angles = pd.DataFrame({"left_forearm": turning, "left_knee": knee})
+    fig = charts.angles_figure(times, angles, ["left_forearm", "left_knee"])
+    forearm = next(t for t in fig.data if "forearm" in t.hovertemplate)
+    y = np.asarray(forearm.y, dtype=float)
+    assert np.isnan(y).sum() == 1  # one gap, where it wraps
+    finite_steps = np.abs(np.diff(y))
+    assert np.nanmax(finite_steps) <= 2.0 + 1e-9  # no vertical line across the panel
+    assert np.allclose(y[np.isfinite(y)], turning)  # every value still drawn
+    knee_trace = next(t for t in fig.data if "knee" in t.hovertemplate)
+    assert not np.isnan(np.asarray(knee_trace.y, dtype=float)).any()
