@@ -17,8 +17,8 @@ import cv2
 import numpy as np
 import pytest
 
+import estimator.photo_decode as photo_decode
 import estimator.photo_size as photo_size
-import estimator.video as video
 from estimator.errors import BadInputError
 from estimator.photo_size import MAX_PHOTO_SIDE
 from estimator.video import iter_frames, media_kind, probe
@@ -208,7 +208,7 @@ def test_probe_then_frames_decode_a_large_photo_once(tmp_path: Path, small_limit
     path = write_png(tmp_path / "once.png", rows, 160, 8, 2)
     calls = []
     decode = photo_size.decode_png_strips
-    monkeypatch.setattr(video, "decode_png_strips",
+    monkeypatch.setattr(photo_decode, "decode_png_strips",
                         lambda *a: calls.append(a) or decode(*a))
     probe(path)
     probe(path)  # the command line probes every input first, then the pipeline again
