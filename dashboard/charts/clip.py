@@ -86,9 +86,26 @@ def angles_figure(
                 row=row, col=1,
             )
             shown_legend.add(side)
-        fig.update_yaxes(title_text=DEGREES, row=row, col=1)
+        fig.update_yaxes(title_text=DEGREES, row=row, col=1,
+                         range=_least_span([angles[n] for n in members]))
     fig.update_xaxes(title_text=TIME, row=rows, col=1)
     return panel_layout(fig, rows)
+
+
+#: A panel of angles spans at least this many degrees: an almost constant angle would
+#: otherwise fill the panel with its noise, under tick labels like 90.00001.
+MIN_SPAN_DEG = 10.0
+
+
+def _least_span(curves: Sequence[pd.Series]) -> list[float] | None:
+    """A y range of :data:`MIN_SPAN_DEG` around curves that vary less, else None (Plotly's
+    own range)."""
+    values = np.concatenate([c.to_numpy(dtype=float) for c in curves]) if curves else []
+    finite = np.asarray(values)[np.isfinite(values)]
+    if not len(finite) or np.ptp(finite) >= MIN_SPAN_DEG:
+        return None
+    middle = (finite.max() + finite.min()) / 2
+    return [middle - MIN_SPAN_DEG / 2, middle + MIN_SPAN_DEG / 2]
 
 
 def joint_path_figure(

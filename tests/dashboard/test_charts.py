@@ -169,3 +169,19 @@ def test_a_segment_turning_past_180_degrees_is_drawn_with_a_gap_not_a_line_acros
     assert np.allclose(y[np.isfinite(y)], turning)  # every value still drawn
     knee_trace = next(t for t in fig.data if "knee" in t.hovertemplate)
     assert not np.isnan(np.asarray(knee_trace.y, dtype=float)).any()
+
+
+def test_an_almost_constant_angle_is_shown_on_a_ten_degree_span_not_its_noise():
+    times = np.arange(30) / 30.0
+    still = 90.0 + 1e-5 * np.sin(np.arange(30))  # a joint held still
+    moving = np.linspace(60.0, 150.0, 30)
+    fig = charts.angles_figure(times, pd.DataFrame({"left_knee": still, "right_knee": still,
+                                                    "left_elbow": moving}),
+                               ["left_knee", "right_knee", "left_elbow"])
+    layout = fig.to_dict()["layout"]
+    knee_axis = next(v for k, v in layout.items() if k.startswith("yaxis")
+                     and v.get("range") is not None)
+    low, high = knee_axis["range"]
+    assert high - low == pytest.approx(10.0) and low < 90.0 < high
+    ranged = [k for k, v in layout.items() if k.startswith("yaxis") and v.get("range")]
+    assert len(ranged) == 1  # the moving elbow keeps Plotly's own range
