@@ -104,5 +104,5 @@ def show_angle_guide() -> None:
     with st.expander("How angles are measured, and how accurate they are"):
         st.markdown(CONVENTION)
         st.plotly_chart(convention_figure(), config={"displayModeBar": False, "staticPlot": True},
-                        use_container_width=True)
+                        width="stretch")
         st.markdown(accuracy_text())
