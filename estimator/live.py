@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from estimator.pipeline import PoseEstimator, _Session
+from estimator.clip_session import _Session
+from estimator.pipeline import PoseEstimator
 from estimator.sides import SideConsistency, SideSettings
 from estimator.types import FramePoses
 from estimator.video import Frame

@@ -39,8 +39,8 @@ import cv2
 import numpy as np
 
 from estimator.detector import Detection, PoseDetector, inside_tile, merge_detections, tile_regions
+from estimator.geometry import box_inside, box_iou, person_box, remove_duplicates
 from estimator.landmarks import NUM_BODY, LandmarkModel, PoseLandmarks
-from estimator.pipeline import box_inside, box_iou, person_box, remove_duplicates
 from estimator.roi import roi_from_auxiliary, roi_from_detection
 from estimator.types import Person
 
