@@ -12,6 +12,7 @@ import av
 import numpy as np
 
 from analysis.store import Store
+from dashboard.escape import md
 from tests.dashboard.test_clip_player import frame_caption, player_args, with_preview
 from tests.dashboard.test_pages import media, open_page, store  # noqa: F401 -- fixtures
 
@@ -57,6 +58,8 @@ def test_a_saved_trim_limits_the_player_metrics_and_annotated_clip_and_undo_rest
     angles = store.read_angles(clip_id, 0)
     assert (angles["frame"].min(), angles["frame"].max(), len(angles)) == (40, 135, 96)
     at.run()  # AppTest keeps the charts of the run before st.rerun until the next run
+    facts = md("trimmed to 1.33–4.50 s of 5.0 s")  # the facts line, as Markdown shows it
+    assert any(facts in c.value for c in at.caption)
     chart = json.loads(at.get("plotly_chart")[0].proto.spec)
     xs = np.concatenate([_values(trace["x"]) for trace in chart["data"] if "x" in trace])
     assert min(xs) >= 40 / 30 - 1e-6 and max(xs) <= 135 / 30 + 1e-6  # the charts follow
@@ -77,6 +80,7 @@ def test_a_saved_trim_limits_the_player_metrics_and_annotated_clip_and_undo_rest
     assert metric(at, "Repetitions") == "3"
     assert frame_caption(at).startswith("Frame 0 of 0–149")
     assert len(store.read_angles(clip_id, 0)) == 150
+    assert not any("trimmed to" in c.value for c in at.caption)
 
 
 def test_the_loop_set_in_the_player_fills_the_trim(store: Store, tmp_path: Path):  # noqa: F811
