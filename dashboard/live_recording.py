@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from analysis import PipelineSettings, Store
@@ -49,6 +50,25 @@ class Recording:
     duration_s: float
     dropped: int
     started: dt.datetime
+
+
+def fit_into(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (BGR) scaled to fit ``size`` (width, height) keeping its shape, on black.
+
+    A camera's picture changes size during a recording: WebRTC senders lower the
+    resolution when the sending machine is busy and raise it again, a phone turns.
+    The recording keeps its first size.
+    """
+    width, height = size
+    if image.shape[1] == width and image.shape[0] == height:
+        return image
+    scale = min(width / image.shape[1], height / image.shape[0])
+    w = max(1, min(width, round(image.shape[1] * scale)))
+    h = max(1, min(height, round(image.shape[0] * scale)))
+    out = np.zeros((height, width, 3), np.uint8)
+    x0, y0 = (width - w) // 2, (height - h) // 2
+    out[y0:y0 + h, x0:x0 + w] = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
+    return out
 
 
 class Recorder:
@@ -106,15 +126,23 @@ class Recorder:
         self.path.unlink(missing_ok=True)
 
     def _run(self) -> None:
+        ended = False  # stop()'s end mark taken from the queue
         try:
             with H264Writer(self.path, NOMINAL_FPS, crf=20, preset="veryfast") as writer:
+                size: tuple[int, int] | None = None
                 while (item := self._queue.get()) is not None:
-                    writer.write(*item)
+                    image, time_s = item
+                    size = size or (image.shape[1], image.shape[0])
+                    writer.write(fit_into(image, size), time_s)
                     self.frames += 1
+                ended = True  # the file is finished next, on leaving the block
         except BaseException as error:  # noqa: BLE001 -- handed to stop()'s caller
-            log.exception("live recording failed")
+            if self.frames:
+                log.exception("live recording failed")
             self._error = error
-            while self._queue.get() is not None:  # let add() and stop() go on
+            # Let add() and stop() go on; once the end mark is taken (finishing the file
+            # failed: nothing recorded, say), waiting for another one would hang stop().
+            while not ended and self._queue.get() is not None:
                 pass
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from analysis import AnalysisError, PipelineSettings
+from analysis import PipelineSettings
 from analysis import files as datafiles
 from analysis.rep_signals import REP_CANDIDATES
 from dashboard import jobs, widgets
@@ -24,6 +24,7 @@ from dashboard.state import (
     display_angles,
     get_estimator,
     get_store,
+    one_line,
     previews_dir,
     user_errors,
 )
@@ -31,6 +32,7 @@ from dashboard.widgets import angle_choices, angle_label
 
 PROCESSOR = "live_processor"  # session state: {max_people: LiveProcessor}
 JOB = "live_job"
+RECORD_ERROR = "live_record_error"  # why the last recording was not kept
 DELAY = "live_delay_s"
 REFRESH_S = 0.5
 CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
@@ -149,6 +151,8 @@ with numbers_col:
         job: jobs.AnalysisJob | None = st.session_state.get(JOB)
         if job is not None:
             _clip_done(job)
+        if st.session_state.get(RECORD_ERROR):
+            st.error(md(st.session_state[RECORD_ERROR]), icon=":material/error:")
         if snap.recording_s is not None:
             st.markdown(f":red[● Recording] {snap.recording_s:.1f} s")
 
@@ -165,11 +169,16 @@ with numbers_col:
             processor.start_recording(Recorder(datafiles.folder(datafiles.UPLOADS)))
             st.rerun()
         recorder = processor.stop_recording()
+        st.session_state.pop(RECORD_ERROR, None)
+        try:
+            done = recorder.stop() if recorder is not None else None
+        except ValueError as error:
+            # kept for the next run: st.rerun() below would wipe an st.error shown now
+            st.session_state[RECORD_ERROR] = (
+                "Nothing was recorded: start the camera first." if "no frames" in str(error)
+                else f"The recording could not be saved: {one_line(error)}")
+            done = None
         with user_errors():
-            try:
-                done = recorder.stop() if recorder is not None else None
-            except ValueError:
-                raise AnalysisError("Nothing was recorded: start the camera first.") from None
             if done is not None:
                 session = (session_choice if session_choice else
                            jobs.NewSession("Live", dt.date.today(), ("live",)))
