@@ -87,7 +87,9 @@ def angles_figure(
             )
             shown_legend.add(side)
         fig.update_yaxes(title_text=DEGREES, row=row, col=1,
-                         range=_least_span([angles[n] for n in members]))
+                         range=_least_span([angles[n] for n in members] + (
+                             [raw[n] for n in members if n in raw.columns]
+                             if raw is not None else [])))
     fig.update_xaxes(title_text=TIME, row=rows, col=1)
     return panel_layout(fig, rows)
 

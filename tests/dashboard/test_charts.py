@@ -185,3 +185,7 @@ def test_an_almost_constant_angle_is_shown_on_a_ten_degree_span_not_its_noise():
     assert high - low == pytest.approx(10.0) and low < 90.0 < high
     ranged = [k for k, v in layout.items() if k.startswith("yaxis") and v.get("range")]
     assert len(ranged) == 1  # the moving elbow keeps Plotly's own range
+    noisy_raw = pd.DataFrame({"left_knee": still + 20.0 * (np.arange(30) % 2)})
+    fig = charts.angles_figure(times, pd.DataFrame({"left_knee": still}), ["left_knee"],
+                               raw=noisy_raw)
+    assert fig.to_dict()["layout"]["yaxis"].get("range") is None  # raw values stay in view
