@@ -66,7 +66,9 @@ with left:
         key="live_session")
     people = st.radio("People", ["One athlete", "Several people"], horizontal=True,
                       key="live_people",
-                      help="One athlete is faster; several follows up to 4 people.")
+                      help="One athlete is faster; several follows up to 4 people and "
+                      "draws them all. The numbers and the counter follow the largest "
+                      "person in the picture (the one nearest the camera).")
 with right:
     chosen = st.multiselect("Angles to show", angle_choices(), default=display_angles(),
                             format_func=angle_label, key="live_angles")
