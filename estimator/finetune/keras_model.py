@@ -4,8 +4,8 @@ Every operator of :func:`estimator.finetune.tflite_graph.read_graph` becomes a
 Keras layer holding the same weights (TF Lite's filter layouts transposed to
 Keras's), in the same order, so the Keras model computes what the TF Lite
 interpreter computes (checked to within 1e-3 of the crop's size on real crops
-by ``tests/estimator/test_finetune_keras.py``). The model can then be trained
-(:mod:`estimator.finetune.train`) and exported back (:mod:`estimator.finetune.export`).
+by ``tests/estimator/test_finetune_keras.py``), and can be written back to TF
+Lite (:mod:`estimator.finetune.export`).
 
 Outputs, by name: ``landmarks`` (N, 195) = 39 x (x, y, z, visibility logit,
 presence logit) in crop pixels of the 256x256 input; ``flag`` (N, 1) the

@@ -72,3 +72,28 @@ def test_keras_rebuild_reproduces_the_tflite_outputs_on_real_crops(
         assert np.abs(mine["world"] - want["world"]).max() < 1e-3  # metres
         # Heatmap logits: a hundredth of a logit is far below anything refinement notices.
         assert np.abs(mine["heatmap"] - want["heatmap"]).max() < 1e-2
+
+
+def test_the_rebuilt_model_written_back_to_tflite_runs_in_the_runtime_as_the_original(
+        real_crops: np.ndarray, tmp_path: Path) -> None:
+    from estimator.finetune.export import DECLARED_NAMES, export_tflite
+
+    written = export_tflite(build_keras_model(model_path("pose_landmark_full")),
+                            tmp_path / "round_trip.tflite")
+    assert [p.name for p in tmp_path.iterdir()] == ["round_trip.tflite"]  # no part file left
+    from ai_edge_litert.interpreter import Interpreter
+
+    outputs = Interpreter(model_path=str(written)).get_output_details()
+    assert [o["name"] for o in outputs] == list(DECLARED_NAMES)  # BlazePose's order and names
+    original = TFLiteModel(model_path("pose_landmark_full"), _OUTPUT_SHAPES, num_threads=2)
+    exported = TFLiteModel(written, _OUTPUT_SHAPES, num_threads=2)  # its shape checks pass
+    for crop in real_crops:
+        want = dict(zip(OUTPUT_NAMES, original(crop[None]), strict=True))
+        got = dict(zip(OUTPUT_NAMES, exported(crop[None]), strict=True))
+        xy = lambda out: out["landmarks"].reshape(NUM_LANDMARKS, 5)[:, :2]  # noqa: E731
+        assert np.abs(xy(got) - xy(want)).max() < TOLERANCE_PX
+        assert np.abs(got["flag"] - want["flag"]).max() < 1e-3
+        assert np.abs(got["world"] - want["world"]).max() < 1e-3  # metres
+    # the segmentation mask is pruned as for BlazePose's file: what the estimator runs
+    pruned = TFLiteModel(written, _OUTPUT_SHAPES, num_threads=2, keep=[0, 1, 3, 4])
+    assert len(pruned(real_crops[0][None])) == 4
