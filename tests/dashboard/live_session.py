@@ -135,7 +135,7 @@ def run_isolated(args: list[str], timeout_s: float) -> dict:
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         raise AssertionError(f"live session failed ({done.returncode}):\n"
-                             f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+                             f"{done.stdout[-4000:]}\n{done.stderr[-12000:]}")
     return json.loads(lines[-1])
 
 
@@ -163,6 +163,29 @@ def _launch(playwright, y4m: Path):
 
 def _readout(page) -> str:
     return page.locator("[data-testid='stMetricValue']").first.inner_text(timeout=5_000)
+
+
+def _start_recording(page) -> None:
+    """Click Record and wait for the recording to run ("Stop recording" offered, the
+    page's red "Recording" line). The button is enabled only while the camera plays, as
+    the page last heard from the camera's component; a click that lands while a rerun
+    redraws it is lost, as in any Streamlit page, so it is clicked once more if the
+    recording has not started after 15 s."""
+    stop = page.get_by_role("button", name="Stop recording")
+    for attempt in range(2):
+        record = page.get_by_role("button", name="Record", exact=True)
+        record.wait_for(timeout=30_000)
+        page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                               "b => b.innerText.trim() === 'Record' && !b.disabled)",
+                               timeout=30_000)
+        record.click()
+        try:
+            stop.wait_for(timeout=15_000 if attempt == 0 else 30_000)
+            break
+        except Exception:
+            if attempt == 1:
+                raise
+    page.get_by_text("● Recording").first.wait_for(timeout=30_000)
 
 
 def session(mode: str, media: Path, people: str, seconds: float, record_s: float,
@@ -218,8 +241,7 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
                 result["rate"] = page.get_by_text("frames/s analysed").first.inner_text()
                 if artifacts is not None:
                     page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
-                page.get_by_role("button", name="Record").click()
-                page.get_by_text("Recording").first.wait_for(timeout=30_000)
+                _start_recording(page)
                 page.wait_for_timeout(int(record_s * 1000))
                 page.get_by_role("button", name="Stop recording").click()
                 try:
