@@ -71,6 +71,10 @@ def fit_into(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out
 
 
+class NothingRecorded(ValueError):
+    """The recording was stopped before its first frame came."""
+
+
 class Recorder:
     """Encodes the frames given to :meth:`add` into an MP4 in ``folder``, in a thread."""
 
@@ -111,11 +115,14 @@ class Recorder:
         return True
 
     def stop(self) -> Recording:
-        """Finish the file (waits for the encoder); raises what the encoder raised."""
+        """Finish the file (waits for the encoder); raises :class:`NothingRecorded` when
+        no frame was taken, else what the encoder raised."""
         self._queue.put(None)
         self._thread.join()
         if self._error is not None:
             self.path.unlink(missing_ok=True)
+            if self._first is None:
+                raise NothingRecorded("no frames were recorded") from self._error
             raise self._error
         return Recording(self.path, self.frames, self._last, self.dropped, self.started)
 
@@ -137,7 +144,7 @@ class Recorder:
                     self.frames += 1
                 ended = True  # the file is finished next, on leaving the block
         except BaseException as error:  # noqa: BLE001 -- handed to stop()'s caller
-            if self.frames:
+            if self._first is not None:  # an empty recording is the caller's to report
                 log.exception("live recording failed")
             self._error = error
             # Let add() and stop() go on; once the end mark is taken (finishing the file

@@ -88,12 +88,12 @@ if clip.status == "failed":
 data: ClipData = load_clip(clip)
 session = store.get_session(clip.session_id)
 facts = [session.athlete_name, f"{session.date:%Y-%m-%d}", session.title]
-if clip.kind == "video" and clip.trim is not None:
-    first, last_frame = (data.frame_times[min(i, data.frame_count - 1)] for i in clip.trim)
-    facts += [f"trimmed to {first:.2f}–{last_frame:.2f} s of {clip.duration_s:.1f} s",
-              f"{clip.fps:g} fps", f"{clip.width}×{clip.height}"]
-elif clip.kind == "video":
-    facts += [f"{clip.duration_s:.1f} s", f"{clip.fps:g} fps", f"{clip.width}×{clip.height}"]
+if clip.kind == "video":
+    length = f"{clip.duration_s:.1f} s"
+    if clip.trim is not None:
+        first, last_frame = (data.frame_times[min(i, data.frame_count - 1)] for i in clip.trim)
+        length = f"trimmed to {first:.2f}–{last_frame:.2f} s of {length}"
+    facts += [length, f"{clip.fps:g} fps", f"{clip.width}×{clip.height}"]
 else:
     facts += ["photo", f"{clip.width}×{clip.height}"]
 facts.append({0: "nobody found", 1: "1 person"}.get(len(clip.tracks),

@@ -15,7 +15,7 @@ from dashboard import jobs, widgets
 from dashboard.escape import md
 from dashboard.live import LiveProcessor, live_estimator
 from dashboard.live_network import restrict_host_addresses, rtc_configuration
-from dashboard.live_recording import Recorder, analyse_recording
+from dashboard.live_recording import NothingRecorded, Recorder, analyse_recording
 from dashboard.live_replay import DelayedTrack
 from dashboard.state import (
     CURRENT_ATHLETE,
@@ -174,11 +174,13 @@ with numbers_col:
         st.session_state.pop(RECORD_ERROR, None)
         try:
             done = recorder.stop() if recorder is not None else None
-        except ValueError as error:
+        except NothingRecorded:
             # kept for the next run: st.rerun() below would wipe an st.error shown now
+            st.session_state[RECORD_ERROR] = "Nothing was recorded: start the camera first."
+            done = None
+        except ValueError as error:
             st.session_state[RECORD_ERROR] = (
-                "Nothing was recorded: start the camera first." if "no frames" in str(error)
-                else f"The recording could not be saved: {one_line(error)}")
+                f"The recording could not be saved: {one_line(error)}")
             done = None
         with user_errors():
             if done is not None:

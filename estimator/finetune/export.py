@@ -29,7 +29,7 @@ def convert(model) -> bytes:
     :data:`OUTPUT_NAMES`), float16 weights, outputs as converted."""
     import tensorflow as tf
 
-    if tuple(model.output) != OUTPUT_NAMES and set(model.output) != set(OUTPUT_NAMES):
+    if set(model.output) != set(OUTPUT_NAMES):
         raise UnsupportedModelError(f"the model must give {', '.join(OUTPUT_NAMES)}")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
