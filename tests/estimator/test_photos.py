@@ -1,4 +1,5 @@
-"""The photo pipeline's pieces: averaging readings, the mirrored reading, turned searches."""
+"""The photo pipeline's pieces: averaging readings, the mirrored reading, turned searches,
+the steadiest reading of a person kept."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from estimator.landmarks import PoseLandmarks
 from estimator.photos import (
     AGREE_DISTANCE,
     MIRROR_GROUPS,
+    PhotoReading,
     average_poses,
     combine_mirrored,
+    distinct_people,
+    limb_spread,
     unturn,
 )
 from estimator.roi import Roi
@@ -91,6 +95,25 @@ def test_unturn_maps_pixels_of_the_turned_photo_back_exactly(degrees: int, code:
 def test_unturn_refuses_other_angles() -> None:
     with pytest.raises(ValueError, match="90, 180 or 270"):
         unturn(np.zeros(2), 45, 10, 10)
+
+
+def test_of_two_readings_of_one_person_the_steadier_is_kept_even_when_less_confident() -> None:
+    steady = _pose(score=0.95)
+    garbled = PoseLandmarks(0.99, steady.landmarks.copy(), steady.world, steady.roi)
+    garbled.landmarks[[13, 15, 25, 27], :2] += 60.0  # an arm and a leg read elsewhere
+    other = _pose(offset=(2000.0, 0.0), score=0.9, seed=1)  # someone else, far away
+    readings = [PhotoReading(garbled, 0.08), PhotoReading(steady, 0.01),
+                PhotoReading(other, 0.03)]
+    assert distinct_people(readings, 4000, 1000) == [1, 2]
+
+
+def test_the_spread_of_two_readings_is_the_median_limb_distance_over_the_roi_side() -> None:
+    a = _pose(size=400.0)
+    b_marks = a.landmarks.copy()
+    b_marks[:, :2] += (6.0, 8.0)  # every landmark 10 px away
+    b_marks[15, :2] += 300.0  # one wrist far: the median does not follow it
+    b = PoseLandmarks(a.score, b_marks, a.world, a.roi)
+    assert limb_spread(a, b) == pytest.approx(10.0 / 400.0)
 
 
 @pytest.fixture(scope="module")

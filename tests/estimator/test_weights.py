@@ -37,7 +37,12 @@ def test_every_model_comes_from_a_named_registry_package_with_a_sha256() -> None
         assert source["registry"] in ("PyPI", "npm"), name
         assert len(entry["sha256"]) == 64, name
     assert manifest["models"]["pose_landmark_heavy"]["source"] == "npm"
-    assert manifest["sources"]["npm"]["integrity"].startswith("sha512-")
+    for source in manifest["sources"].values():
+        if source["registry"] == "npm":
+            assert source["integrity"].startswith("sha512-")
+    converted = manifest["models"]["movenet_multipose"]
+    assert converted["convert"] == "tfjs_graph_model"
+    assert set(converted["member_sha256"]) == {converted["member"], *converted["shards"]}
 
 
 def test_an_npm_tarball_is_read_only_when_its_integrity_matches(tmp_path: Path) -> None:
