@@ -1,4 +1,4 @@
-"""MoveNet MultiPose: a second way of finding the people in a photo.
+"""MoveNet: a second way of finding the people in a photo, and a second reading of each.
 
 BlazePose's detector finds a person by the face and is trained mostly on
 upright people; athletes upside down, tucked, seen from behind or small in
@@ -10,7 +10,10 @@ keypoints, so it errs differently. Each person it finds becomes one more
 candidate ROI for BlazePose's landmark model (:func:`seed_detection`); the
 landmark model's presence score and the photo pipeline's choice among
 readings (:mod:`estimator.photos`) decide who is a person and which reading
-is kept. Its own 17 keypoints are not reported.
+is kept. Its own 17 keypoints are not reported. MoveNet SinglePose Thunder
+(:class:`MoveNetThunder`) reads the person kept in the landmark model's ROI:
+a second model's reading of their limbs, averaged with BlazePose's where
+the two agree (:mod:`estimator.photo_ensemble`).
 
 The model takes a 256x256 RGB int32 image (the photo letterboxed, as the
 BlazePose detector's input is) and gives up to 6 people, each 17 COCO
@@ -19,12 +22,14 @@ keypoints (y, x, score, in [0, 1] of the input), a box and a score.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from estimator.detector import Detection, letterbox
+from estimator.roi import Roi
 from estimator.runtime import TFLiteModel
 from estimator.weights import model_path
 
@@ -97,3 +102,26 @@ def seed_detection(person: MoveNetPerson) -> Detection | None:
     shoulders = hips + up
     keypoints = np.stack([hips, hips + up / trunk * radius, shoulders, shoulders + up])
     return Detection(person.score, np.concatenate([hips - radius, hips + radius]), keypoints)
+
+
+class MoveNetThunder:
+    """MoveNet SinglePose Thunder: one person's 17 keypoints in a given ROI (a second
+    model's reading, to average with BlazePose's). One interpreter: calls from several
+    threads take turns."""
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        self.model = TFLiteModel(model_path("movenet_thunder"), [(1, 1, 17, 3)],
+                                 num_threads=num_threads)
+        self._lock = threading.Lock()
+
+    def __call__(self, image: np.ndarray, roi: Roi) -> np.ndarray:
+        """(17, 3): x, y pixels and score of the person in ``roi`` of a BGR image, COCO order.
+
+        The ROI's square is cut turned upright as the landmark model's is, so an athlete
+        upside down is read the right way up."""
+        crop = roi.crop(image, INPUT_SIZE, antialias=True)
+        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB).astype(np.int32)[None]
+        with self._lock:
+            (yxs,) = self.model(rgb)
+        yxs = yxs[0, 0].astype(np.float64)
+        return np.column_stack([roi.to_image(yxs[:, [1, 0]]), yxs[:, 2]])

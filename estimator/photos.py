@@ -30,6 +30,8 @@
    dropped, as are a much smaller reading of a part of someone inside their
    box and a garbled second reading inside a confident person's box. The
    ``max_people`` steadiest people are kept, ids 0, 1, ... in that order.
+5. Each kept person's landmarks are averaged over more views of them and a
+   second model's reading (:mod:`estimator.photo_ensemble`).
 
 Measured on labelled sports photos by ``bench/accuracy.py`` (see
 ``bench/README.md``): each step is kept because it raised the share of
@@ -48,6 +50,7 @@ from estimator.detector import Detection, PoseDetector, inside_tile, merge_detec
 from estimator.geometry import box_inside, box_iou, person_box, remove_duplicates
 from estimator.landmarks import NUM_BODY, LandmarkModel, PoseLandmarks
 from estimator.movenet import seed_detection
+from estimator.photo_ensemble import final_reading
 from estimator.roi import roi_from_auxiliary, roi_from_detection
 from estimator.types import Person
 
@@ -304,6 +307,10 @@ def estimate_photo(estimator: PoseEstimator, image: np.ndarray) -> list[Person]:
     readings = read(upright[:MAX_CANDIDATES] + turned[:MAX_CANDIDATES] + seeds)
     if not readings:
         readings = read(detect_weak(estimator, image))
-    kept = distinct_people(readings, width, height)
-    return [to_person(n, readings[i].pose, width, height)
-            for n, i in enumerate(kept[: estimator.max_people])]
+    kept = distinct_people(readings, width, height)[: estimator.max_people]
+
+    def finish(_d: PoseDetector, landmarker: LandmarkModel, pose: PoseLandmarks) -> PoseLandmarks:
+        return final_reading(landmarker, estimator.second_reader(), image, pose)
+
+    final, _ = estimator._share([readings[i].pose for i in kept], finish, photo=True)
+    return [to_person(n, pose, width, height) for n, pose in enumerate(final)]

@@ -32,7 +32,7 @@ from estimator.geometry import (
     same_person,
 )
 from estimator.landmarks import MIN_PRESENCE, LandmarkModel, PoseLandmarks
-from estimator.movenet import MoveNetFinder
+from estimator.movenet import MoveNetFinder, MoveNetThunder
 from estimator.photos import estimate_photo
 from estimator.roi import Roi
 from estimator.sides import SideConsistency, SideSettings
@@ -141,6 +141,7 @@ class PoseEstimator:
         # Photo landmark models (main stream, worker stream), loaded on the first photo.
         self._photo_landmarkers: tuple[LandmarkModel, LandmarkModel | None] | None = None
         self._people_finder: MoveNetFinder | None = None
+        self._thunder: MoveNetThunder | None = None
 
     def _photo_models(self) -> tuple[LandmarkModel, LandmarkModel | None]:
         if self._photo_landmarkers is None:
@@ -155,6 +156,12 @@ class PoseEstimator:
         if self._people_finder is None:
             self._people_finder = MoveNetFinder(num_threads=self._threads)
         return self._people_finder
+
+    def second_reader(self) -> MoveNetThunder:
+        """MoveNet Thunder, photos' second landmark model (loaded at the first photo)."""
+        if self._thunder is None:
+            self._thunder = MoveNetThunder(num_threads=self._threads)
+        return self._thunder
 
     def close(self) -> None:
         """Stop the worker thread (it is started again if the estimator is used again)."""
