@@ -29,7 +29,9 @@
    a reading that holds still is kept, the others of the same person are
    dropped, as are a much smaller reading of a part of someone inside their
    box and a garbled second reading inside a confident person's box. The
-   ``max_people`` steadiest people are kept, ids 0, 1, ... in that order.
+   ``max_people`` largest people (the landmark model's ROI, which spans the
+   whole body) are kept, ids 0, 1, ... from the largest: in a sports photo
+   the athlete is usually the one in front, and bystanders are smaller.
 5. Each kept person's landmarks are averaged over more views of them and a
    second model's reading (:mod:`estimator.photo_ensemble`).
 
@@ -257,7 +259,7 @@ def detect_weak(estimator: PoseEstimator, image: np.ndarray) -> list[Detection]:
 
 
 def distinct_people(readings: list[PhotoReading], width: int, height: int) -> list[int]:
-    """Indices of the readings that are different people, steadiest first.
+    """Indices of the readings that are different people, largest (ROI side) first.
 
     Dropped: a reading of the same person as a steadier one; a much smaller
     pose inside someone's box (a part of them); a weak pose (presence below
@@ -272,11 +274,12 @@ def distinct_people(readings: list[PhotoReading], width: int, height: int) -> li
             if not any(box_inside(boxes[i], boxes[k]) > 0.7
                        and poses[i].roi.size < FRAGMENT_SIZE * poses[k].roi.size
                        for k in kept if k != i)]
-    return [i for n, i in enumerate(kept)
-            if not any((poses[i].score < CONFIDENT_PRESENCE
-                        and box_inside(boxes[i], boxes[k]) > 0.5)
-                       or box_iou(boxes[i], boxes[k]) > SAME_BOX_IOU
-                       for k in kept[:n])]
+    distinct = [i for n, i in enumerate(kept)
+                if not any((poses[i].score < CONFIDENT_PRESENCE
+                            and box_inside(boxes[i], boxes[k]) > 0.5)
+                           or box_iou(boxes[i], boxes[k]) > SAME_BOX_IOU
+                           for k in kept[:n])]
+    return sorted(distinct, key=lambda i: -poses[i].roi.size)
 
 
 def to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Person:
@@ -286,7 +289,7 @@ def to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Pe
 
 
 def estimate_photo(estimator: PoseEstimator, image: np.ndarray) -> list[Person]:
-    """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...).
+    """People in one BGR photo (H, W, 3) uint8, largest first (ids 0, 1, ...).
 
     ``estimator`` gives the models (both inference streams), ``min_presence``,
     ``max_people`` and ``tile_photos``.

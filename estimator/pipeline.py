@@ -256,7 +256,7 @@ class PoseEstimator:
     # ------------------------------------------------------------------ photos
 
     def estimate_image(self, image: np.ndarray) -> list[Person]:
-        """People in one BGR photo (H, W, 3) uint8, most confident first (ids 0, 1, ...).
+        """People in one BGR photo (H, W, 3) uint8, largest first (ids 0, 1, ...).
 
         See :func:`estimator.photos.estimate_photo`.
         """

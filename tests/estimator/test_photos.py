@@ -107,6 +107,13 @@ def test_of_two_readings_of_one_person_the_steadier_is_kept_even_when_less_confi
     assert distinct_people(readings, 4000, 1000) == [1, 2]
 
 
+def test_people_are_listed_from_the_largest_whatever_their_steadiness() -> None:
+    bystander = _pose(size=150.0, seed=2)
+    athlete = _pose(offset=(2000.0, 0.0), size=600.0, seed=3)
+    readings = [PhotoReading(bystander, 0.01), PhotoReading(athlete, 0.05)]
+    assert distinct_people(readings, 4000, 1000) == [1, 0]
+
+
 def test_the_spread_of_two_readings_is_the_median_limb_distance_over_the_roi_side() -> None:
     a = _pose(size=400.0)
     b_marks = a.landmarks.copy()
