@@ -29,9 +29,10 @@
    a reading that holds still is kept, the others of the same person are
    dropped, as are a much smaller reading of a part of someone inside their
    box and a garbled second reading inside a confident person's box. The
-   ``max_people`` largest people (the landmark model's ROI, which spans the
-   whole body) are kept, ids 0, 1, ... from the largest: in a sports photo
-   the athlete is usually the one in front, and bystanders are smaller.
+   ``max_people`` largest confident people (the landmark model's ROI, which
+   spans the whole body; less confident readings after them) are kept, ids
+   0, 1, ... in that order: in a sports photo the athlete is usually the one
+   in front, and bystanders are smaller.
 5. Each kept person's landmarks are averaged over more views of them and a
    second model's reading (:mod:`estimator.photo_ensemble`).
 
@@ -259,7 +260,8 @@ def detect_weak(estimator: PoseEstimator, image: np.ndarray) -> list[Detection]:
 
 
 def distinct_people(readings: list[PhotoReading], width: int, height: int) -> list[int]:
-    """Indices of the readings that are different people, largest (ROI side) first.
+    """Indices of the readings that are different people: confident ones (presence at
+    least :data:`CONFIDENT_PRESENCE`) first, each group largest (ROI side) first.
 
     Dropped: a reading of the same person as a steadier one; a much smaller
     pose inside someone's box (a part of them); a weak pose (presence below
@@ -279,7 +281,7 @@ def distinct_people(readings: list[PhotoReading], width: int, height: int) -> li
                             and box_inside(boxes[i], boxes[k]) > 0.5)
                            or box_iou(boxes[i], boxes[k]) > SAME_BOX_IOU
                            for k in kept[:n])]
-    return sorted(distinct, key=lambda i: -poses[i].roi.size)
+    return sorted(distinct, key=lambda i: (poses[i].score < CONFIDENT_PRESENCE, -poses[i].roi.size))
 
 
 def to_person(track_id: int, pose: PoseLandmarks, width: int, height: int) -> Person:
