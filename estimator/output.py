@@ -61,7 +61,8 @@ def model_description() -> str:
     except (OSError, ValueError, KeyError):
         source = ""
     return ("BlazePose GHUM: pose_detection + pose_landmark_full for clips, "
-            f"pose_landmark_heavy for photos{source}")
+            "pose_landmark_heavy for photos, with MoveNet MultiPose finding people and "
+            f"MoveNet Thunder's limbs averaged in{source}")
 
 
 def _finite(values: list) -> list:
