@@ -8,7 +8,8 @@
    runs on the whole image turned by 90, 180 and 270 degrees: trained mostly
    on upright people, it misses many who are upside down or lying
    (handstands, flips, vaults). MoveNet MultiPose (:mod:`estimator.movenet`),
-   which finds people by their body rather than their face, adds its people.
+   which finds people by their body rather than their face, adds its people,
+   found in the photo as it is and turned upside down.
    When all this finds nobody, the detector looks again accepting weaker
    detections (:data:`WEAK_DETECTION_SCORE`); the landmark model's presence
    score still decides who is a person.
@@ -52,7 +53,7 @@ import numpy as np
 from estimator.detector import Detection, PoseDetector, inside_tile, merge_detections, tile_regions
 from estimator.geometry import box_inside, box_iou, person_box, remove_duplicates
 from estimator.landmarks import NUM_BODY, LandmarkModel, PoseLandmarks
-from estimator.movenet import seed_detection
+from estimator.movenet import MoveNetPerson, seed_detection
 from estimator.photo_ensemble import final_reading
 from estimator.roi import roi_from_auxiliary, roi_from_detection
 from estimator.types import Person
@@ -78,8 +79,11 @@ TURNS = (90, 180, 270)
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 #: Detector score accepted when nobody was found at the detector's own threshold.
 WEAK_DETECTION_SCORE = 0.3
-#: At most this many MoveNet people (best first) are candidates.
+#: At most this many MoveNet people (upright search first, each best first) are candidates.
 MAX_MOVENET_CANDIDATES = 6
+#: MoveNet also searches the photo turned by these angles (degrees, clockwise): like
+#: BlazePose's detector, it finds few people upside down (flips, handstands).
+MOVENET_TURNS = (180,)
 #: BlazePose's 12 limb landmarks (shoulders, elbows, wrists, hips, knees, ankles): the
 #: steadiness of a reading is judged on them.
 LIMB_LANDMARKS = (11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -259,6 +263,20 @@ def detect_weak(estimator: PoseEstimator, image: np.ndarray) -> list[Detection]:
             + merge_detections([d for f in turned for d in f], iou)[:MAX_CANDIDATES])
 
 
+def movenet_people(estimator: PoseEstimator, image: np.ndarray) -> list[MoveNetPerson]:
+    """MoveNet's people in the photo as it is, then in the photo turned upside down
+    (:data:`MOVENET_TURNS`), in the photo's pixels."""
+    find = estimator.people_finder()
+    height, width = image.shape[:2]
+    people = find(image)
+    for degrees in MOVENET_TURNS:
+        for person in find(cv2.rotate(image, _ROTATE[degrees])):
+            points = person.keypoints.copy()
+            points[:, :2] = unturn(points[:, :2], degrees, width, height)
+            people.append(MoveNetPerson(person.score, points))
+    return people
+
+
 def distinct_people(readings: list[PhotoReading], width: int, height: int) -> list[int]:
     """Indices of the readings that are different people: confident ones (presence at
     least :data:`CONFIDENT_PRESENCE`) first, each group largest (ROI side) first.
@@ -307,7 +325,7 @@ def estimate_photo(estimator: PoseEstimator, image: np.ndarray) -> list[Person]:
         return [r for r in refined if r is not None]
 
     upright, turned = detect_people(estimator, image)
-    seeds = [d for p in estimator.people_finder()(image)[:MAX_MOVENET_CANDIDATES]
+    seeds = [d for p in movenet_people(estimator, image)[:MAX_MOVENET_CANDIDATES]
              if (d := seed_detection(p)) is not None]
     readings = read(upright[:MAX_CANDIDATES] + turned[:MAX_CANDIDATES] + seeds)
     if not readings:

@@ -12,7 +12,7 @@ import pytest
 
 from estimator import KEYPOINT_INDEX, PoseEstimator
 from estimator.movenet import MoveNetFinder, MoveNetPerson, seed_detection
-from estimator.photos import detect_people
+from estimator.photos import detect_people, movenet_people
 from estimator.roi import roi_from_detection
 
 LSPET = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "lspet-dev"
@@ -92,3 +92,21 @@ def test_a_parkour_athlete_the_face_detector_misses_is_found_through_movenet() -
               for side in ("left", "right") for j in limbs]
     # Labels are crowd-sourced (a few pixels off); a garbled reading is off by a torso.
     assert max(errors) < 0.35 * torso and np.median(errors) < 0.15 * torso
+
+
+@pytest.mark.media
+def test_an_upside_down_golfer_is_also_searched_the_right_way_up(media_dir: Path) -> None:
+    image = cv2.rotate(cv2.imread(str(media_dir / "images" / "golf.jpg")), cv2.ROTATE_180)
+    estimator = PoseEstimator()
+    try:
+        people = movenet_people(estimator, image)
+    finally:
+        estimator.close()
+    # The turned search read him upright; back in this photo's pixels he stands on his head:
+    # nose below the hips, ankles above them, all inside the picture.
+    confident = [p for p in people if p.score >= 0.5]
+    assert confident
+    height, width = image.shape[:2]
+    assert any(p.keypoints[0, 1] > p.keypoints[[11, 12], 1].max() > p.keypoints[[15, 16], 1].max()
+               and ((p.keypoints[:, :2] >= 0) & (p.keypoints[:, :2] <= (width, height))).all()
+               for p in confident)
