@@ -35,6 +35,8 @@ from estimator.weights import model_path
 
 INPUT_SIZE = 256
 MAX_PEOPLE = 6
+#: Each person's output row: 17 x (y, x, score), then the box (4), then the person's score.
+ROW_KEYPOINTS, ROW_SCORE, ROW_LENGTH = 51, 55, 56
 #: A person MoveNet scores below this is not a candidate. Low on purpose: a
 #: candidate costs one landmark reading, and the landmark model's presence
 #: score rejects what is not a person.
@@ -68,7 +70,7 @@ class MoveNetFinder:
 
     def __init__(self, num_threads: int | None = None) -> None:
         self.model = TFLiteModel(model_path("movenet_multipose"),
-                                 [(1, MAX_PEOPLE, 56)], num_threads=num_threads)
+                                 [(1, MAX_PEOPLE, ROW_LENGTH)], num_threads=num_threads)
 
     def __call__(self, image: np.ndarray, min_score: float = MIN_PERSON_SCORE
                  ) -> list[MoveNetPerson]:
@@ -78,11 +80,11 @@ class MoveNetFinder:
         (rows,) = self.model(rgb)
         people = []
         for row in rows[0]:
-            if row[55] < min_score:
+            if row[ROW_SCORE] < min_score:
                 continue
-            yxs = row[:51].reshape(17, 3).astype(np.float64)
+            yxs = row[:ROW_KEYPOINTS].reshape(17, 3).astype(np.float64)
             xy = mapping.to_image(yxs[:, [1, 0]] * INPUT_SIZE)
-            people.append(MoveNetPerson(float(row[55]), np.column_stack([xy, yxs[:, 2]])))
+            people.append(MoveNetPerson(float(row[ROW_SCORE]), np.column_stack([xy, yxs[:, 2]])))
         return sorted(people, key=lambda p: -p.score)
 
 

@@ -17,8 +17,9 @@ can be averaged is readings that err independently. For each person
 
 Only the image positions of the body landmarks change; visibility, world
 landmarks and scores are BlazePose's. Measured on labelled sports photos
-(``bench/accuracy.py``): the knee angle's median error fell by about 0.6 deg
-on two independent sets of photos; see ``bench/README.md``.
+(``bench/accuracy.py``'s scoring): the knee angle's median error fell by 0.2
+deg on LSP-extended's val split and by 0.5 deg on 300 of its train photos;
+see ``bench/README.md``.
 """
 
 from __future__ import annotations
