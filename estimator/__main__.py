@@ -1,7 +1,7 @@
 """Command line: poses of photos and clips as JSON.
 
-    python -m estimator INPUT --out POSES.json [--max-people N]
-    python -m estimator A.jpg B.mp4 photos/ --out OUTDIR [--max-people N]
+    python -m estimator INPUT --out POSES.json [--max-people N] [--model NAME]
+    python -m estimator A.jpg B.mp4 photos/ --out OUTDIR [--max-people N] [--model NAME]
 
 One input file: ``--out`` is the JSON file (or, if it is an existing folder or
 ends with ``/``, the folder to write ``<name>.json`` into). Several inputs, or a folder: one
@@ -13,13 +13,20 @@ and files that are neither named nor made like a photo or clip are skipped.
 A file whose name starts with ``-`` goes after ``--``:
 ``python -m estimator --out poses.json -- -take1.mp4``.
 
+``--model NAME`` reads the landmarks with a trained model kept under the data folder
+(``$POSTURE_DATA_DIR/models/NAME``, see :mod:`estimator.finetune.registry`), for clips
+and photos; without it (or with ``default``), the verified BlazePose weights. The model
+is checked (sha256, inputs and outputs) before anything else: an unknown or failing one
+is one line on stderr, exit status 2, nothing written.
+
 Every input is checked before the models load, so bad input is reported at
 once and needs no model weights. Each bad input is one line on stderr,
 ``error: <file>: <reason>``; the good inputs are still processed. Progress
 bars (clips, on a terminal) and one summary line go to stderr:
 ``N frames, M people-frames, T s, F fps`` (time after the models are loaded).
 
-Exit status: 0 all inputs done; 2 at least one bad input (or a usage error);
+Exit status: 0 all inputs done; 2 at least one bad input, an unusable ``--model`` (or a
+usage error);
 1 set-up problem (model weights missing or corrupt: run ``make models``;
 output not writable); 130 interrupted. No traceback for any of these.
 """
@@ -96,6 +103,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="JSON file for one input; folder for several (or ending in /)")
     parser.add_argument("--max-people", type=_positive_int, default=4, metavar="N",
                         help="most people per frame (default 4)")
+    parser.add_argument("--model", metavar="NAME", default=None,
+                        help="a trained landmark model of the data folder's models/ "
+                             "(default: the verified BlazePose weights)")
     return parser.parse_args(argv)
 
 
@@ -152,13 +162,13 @@ def assign_outputs(jobs: list[Job], out_dir: Path) -> None:
         job.out = out_dir / name
 
 
-def _load_estimator(max_people: int):
+def _load_estimator(max_people: int, landmark_model=None):
     # Imported here: bad input is reported before the model runtime is even imported.
     # The TF Lite runtime prints start-up notes on the native stderr; keep them off.
     with quiet_native_stderr():
         from estimator.pipeline import PoseEstimator
 
-        return PoseEstimator(max_people=max_people)
+        return PoseEstimator(max_people=max_people, landmark_model=landmark_model)
 
 
 def _frames(estimator, job: Job):
@@ -198,6 +208,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    # The model a user named is checked first: a typo costs no decoding, writes nothing.
+    from estimator.finetune.registry import ModelError, resolve
+
+    try:
+        with quiet_native_stderr():
+            landmark_model = resolve(args.model)
+    except ModelError as error:
+        _say(f"error: {error}")
+        return EXIT_BAD_INPUT
     jobs, bad, any_folder = expand_inputs(args.inputs)
     single = len(args.inputs) == 1 and not any_folder
     out = Path(args.out)
@@ -241,12 +260,12 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_SETUP
 
     try:
-        estimator = _load_estimator(args.max_people)
+        estimator = _load_estimator(args.max_people, landmark_model)
     except ModelWeightsError as error:
         _say(f"error: {error}")
         return EXIT_SETUP
 
-    model = getattr(estimator, "model_name", None) or model_description()
+    model = getattr(estimator, "description", None) or model_description()
     frames = people = 0
     started = time.perf_counter()
     for job in good:

@@ -25,6 +25,7 @@ auxiliary hip centre and scale point from which the next frame's ROI is built;
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -156,18 +157,21 @@ class LandmarkModel:
     refine
         Refine positions with the heatmap (MediaPipe does).
     model
-        Which landmark network of the manifest: ``"pose_landmark_full"`` (clips:
-        fast) or ``"pose_landmark_heavy"`` (photos: about 2.2x slower, more
-        accurate; same inputs and outputs).
+        Which landmark network: a name of the manifest, ``"pose_landmark_full"``
+        (clips: fast) or ``"pose_landmark_heavy"`` (photos: about 2.2x slower, more
+        accurate; same inputs and outputs), checked against its sha256; or the
+        :class:`~pathlib.Path` of a landmark TF Lite file with the same inputs and
+        outputs, used as it is (a user's trained model, already checked by
+        :func:`estimator.finetune.registry.load`).
     """
 
     def __init__(self, num_threads: int | None = None, refine: bool = True,
-                 model: str = "pose_landmark_full") -> None:
+                 model: str | Path = "pose_landmark_full") -> None:
         # The segmentation mask (and the heatmap when not refining) is never
         # computed: pruned from the graph at load time.
         keep = (_LANDMARKS, _FLAG, _HEATMAP, _WORLD) if refine else (_LANDMARKS, _FLAG, _WORLD)
-        self.model = TFLiteModel(model_path(model), _OUTPUT_SHAPES,
-                                 num_threads=num_threads, keep=keep)
+        path = model if isinstance(model, Path) else model_path(model)
+        self.model = TFLiteModel(path, _OUTPUT_SHAPES, num_threads=num_threads, keep=keep)
         self.refine = refine
         self._crop = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)
         self._rgb = np.empty((INPUT_SIZE, INPUT_SIZE, 3), dtype=np.uint8)

@@ -38,6 +38,7 @@ import os
 import secrets
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,13 @@ METRE_DECIMALS = 4
 TIME_DECIMALS = 4
 
 
-def model_description() -> str:
-    """What produced the poses, e.g. for the JSON's ``model`` field."""
+def model_description(landmark_model: Any = None) -> str:
+    """What produced the poses, e.g. for the JSON's ``model`` field.
+
+    ``landmark_model``: the user's trained model the estimator reads with
+    (:class:`estimator.finetune.registry.UserModel`: its name, the first 12 hex of its
+    sha256 and the model it was trained from are named), None for the verified weights.
+    """
     try:
         from estimator.weights import load_manifest
 
@@ -60,9 +66,14 @@ def model_description() -> str:
                                   for s in sources.values()) + ")"
     except (OSError, ValueError, KeyError):
         source = ""
-    return ("BlazePose GHUM: pose_detection + pose_landmark_full for clips, "
-            "pose_landmark_heavy for photos, with MoveNet MultiPose finding people and "
-            f"MoveNet Thunder's limbs averaged in{source}")
+    if landmark_model is not None:
+        landmarks = (f"trained landmark model {landmark_model.name} (sha256 "
+                     f"{landmark_model.sha256[:12]}, from {landmark_model.base}) "
+                     "for clips and photos")
+    else:
+        landmarks = "pose_landmark_full for clips, pose_landmark_heavy for photos"
+    return (f"BlazePose GHUM: pose_detection + {landmarks}, with MoveNet MultiPose "
+            f"finding people and MoveNet Thunder's limbs averaged in{source}")
 
 
 def _finite(values: list) -> list:

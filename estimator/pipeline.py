@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -38,6 +38,9 @@ from estimator.roi import Roi
 from estimator.sides import SideConsistency, SideSettings
 from estimator.types import FramePoses, Person, SourceInfo
 from estimator.video import Frame, in_source_pixels, iter_frames, media_kind, probe
+
+if TYPE_CHECKING:
+    from estimator.finetune.registry import UserModel
 
 __all__ = [
     "DEFAULT_DETECT_EVERY",
@@ -71,7 +74,8 @@ class PoseEstimator:
 
     Clips are read with the "full" landmark model (speed), photos with
     ``photo_model`` ("heavy" by default: more accurate, about 2.2x slower per
-    reading, loaded on the first photo).
+    reading, loaded on the first photo); or both with a user's trained
+    ``landmark_model``.
 
     Parameters
     ----------
@@ -102,6 +106,10 @@ class PoseEstimator:
     photo_model
         The landmark model of the manifest used for photos
         (``"pose_landmark_heavy"`` or ``"pose_landmark_full"``).
+    landmark_model
+        A user's trained landmark model (:func:`estimator.finetune.registry.load`,
+        which checks it), used for clips and photos alike, in both inference streams
+        (``photo_model`` is then unused); None: the verified BlazePose weights.
     """
 
     def __init__(
@@ -117,6 +125,7 @@ class PoseEstimator:
         parallel: bool = True,
         sides: SideSettings | None = SideSettings(),  # noqa: B008 - frozen, shared safely
         photo_model: str = PHOTO_MODEL,
+        landmark_model: UserModel | None = None,
     ) -> None:
         if max_people < 1:
             raise ValueError("max_people must be at least 1")
@@ -127,14 +136,18 @@ class PoseEstimator:
         self.max_track_age_s = float(max_track_age_s)
         self.sides = sides
         threads = num_threads or DEFAULT_NUM_THREADS
+        self.landmark_model = landmark_model
+        clip_model = "pose_landmark_full" if landmark_model is None else landmark_model.path
         self.detector = PoseDetector(num_threads=threads, min_score=min_detection_score)
-        self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap)
+        self.landmarker = LandmarkModel(num_threads=threads, refine=refine_heatmap,
+                                        model=clip_model)
         # Models of the worker stream (an interpreter serves one thread at a
         # time); the worker thread itself starts on first use.
         self._worker: tuple[PoseDetector, LandmarkModel] | None = None
         if parallel and (os.cpu_count() or 1) > 1:
             self._worker = (PoseDetector(num_threads=threads, min_score=min_detection_score),
-                            LandmarkModel(num_threads=threads, refine=refine_heatmap))
+                            LandmarkModel(num_threads=threads, refine=refine_heatmap,
+                                          model=clip_model))
         self._pool: ThreadPoolExecutor | None = None
         self._threads, self._refine = threads, refine_heatmap
         self.photo_model = photo_model
@@ -143,7 +156,20 @@ class PoseEstimator:
         self._people_finder: MoveNetFinder | None = None
         self._thunder: MoveNetThunder | None = None
 
+    @property
+    def description(self) -> str:
+        """What reads the poses, for the JSON's ``model`` field
+        (:func:`estimator.output.model_description`)."""
+        from estimator.output import model_description
+
+        return model_description(self.landmark_model)
+
     def _photo_models(self) -> tuple[LandmarkModel, LandmarkModel | None]:
+        if self._photo_landmarkers is None and self.landmark_model is not None:
+            # One trained model for clips and photos: the clip streams' own interpreters
+            # (each still serves one thread at a time).
+            worker = self._worker[1] if self._worker is not None else None
+            self._photo_landmarkers = (self.landmarker, worker)
         if self._photo_landmarkers is None:
             def load() -> LandmarkModel:
                 return LandmarkModel(num_threads=self._threads, refine=self._refine,
