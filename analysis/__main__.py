@@ -4,6 +4,7 @@ prune the data folder.
     python -m analysis run INPUT... --athlete NAME --session TITLE [--date YYYY-MM-DD]
                            [--height-m H] [--max-people N] [--no-smoothing] [--db URL]
                            [--csv OUT.csv] [--rep-angle NAME] [--rep-min-range DEG]
+                           [--model NAME]
     python -m analysis export --clip ID --csv OUT.csv [--what angles|keypoints|summary]
     python -m analysis list [--athlete NAME]
     python -m analysis compare CLIP_A CLIP_B [--csv OUT.csv]
@@ -13,8 +14,11 @@ prune the data folder.
                              (see analysis/batch/cli.py)
 
 ``--db`` (any SQLAlchemy URL) goes after the command; without it ``$POSTURE_DB_URL`` or
-``data/posture.db``. A user's mistake (unknown clip, unreadable file, database locked or
-unreachable) prints one line on stderr and exits with status 2, having written nothing.
+``data/posture.db``. ``--model NAME`` (``run``, ``batch``) reads the landmarks with a
+trained model of the data folder's ``models/`` (see :mod:`estimator.finetune.registry`),
+recorded with each clip; default: the verified BlazePose weights. A user's mistake
+(unknown clip, unreadable file, database locked or unreachable, an unknown or failing
+model) prints one line on stderr and exits with status 2, having written nothing.
 Names (files, athletes, sessions, tags) are printed with control characters escaped
 (a newline as ``\\n``, others as ``\\x1b``...), so every record stays on one line.
 """
@@ -100,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--height-m", type=_positive_float, metavar="H", help="athlete height, m")
     run.add_argument("--max-people", type=int, default=4, metavar="N", help="default 4")
     run.add_argument(
+        "--model", metavar="NAME",
+        help="trained landmark model of the data folder's models/ (default: the verified "
+        "BlazePose weights)",
+    )
+    run.add_argument(
         "--no-smoothing", action="store_true", help="keep angles as measured (no clean-up)"
     )
     run.add_argument(
@@ -183,6 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from analysis.export import angles_table, write_csv
     from analysis.filtering import CleanSettings
     from analysis.pipeline import PipelineSettings, check_frame_rate, run_file
+    from analysis.pose_stream import estimator_for, landmark_model_for
     from analysis.rep_signals import check_rep_angle
     from estimator import EstimatorError, probe
 
@@ -194,7 +204,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         clean=CleanSettings.raw() if args.no_smoothing else CleanSettings(),
         height_m=args.height_m,
         repetitions=RepSettings(angle=args.rep_angle, min_range_deg=args.rep_min_range),
+        model=args.model,
     )
+    landmark_model = landmark_model_for(settings.model)  # checked before anything is read
     infos = []
     for path in args.inputs:
         try:
@@ -217,10 +229,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     failures = 0
     for path, info, target in zip(args.inputs, infos, targets, strict=True):
         if estimator is None:
-            from estimator import PoseEstimator
-
             try:
-                estimator = PoseEstimator(max_people=settings.max_people)
+                estimator = estimator_for(settings, landmark_model)
             except EstimatorError as error:
                 raise AnalysisError(str(error)) from error
         total = max(int(info.frame_count), 1)

@@ -41,22 +41,35 @@ class PipelineSettings:
     repetitions
         Which angle repetitions are counted in (None: the clearest cycle) and the
         smallest range counted, see :class:`analysis.repetitions.RepSettings`.
+    model
+        The name of a user's trained landmark model (under the data folder's
+        ``models/``, see :mod:`estimator.finetune.registry`); None: the verified
+        BlazePose weights. As with ``max_people``, a ready ``estimator`` passed to
+        :func:`run_file` reads with its own model, and that is what the clip records.
     """
 
     max_people: int = 4
     clean: CleanSettings = field(default_factory=CleanSettings)
     height_m: float | None = None
     repetitions: RepSettings = field(default_factory=RepSettings)
+    model: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= int(self.max_people) <= 20:
             raise AnalysisError(f"People to analyse must be 1 to 20, got {self.max_people}.")
         if self.height_m is not None and not 0.5 <= float(self.height_m) <= 2.8:
             raise AnalysisError(f"Athlete height {self.height_m} is not in metres (0.5 to 2.8).")
+        if self.model is not None and not isinstance(self.model, str):
+            raise AnalysisError(f"A landmark model is named by text, not {self.model!r}.")
+        if self.model in ("", "default"):  # the verified weights, recorded as None
+            object.__setattr__(self, "model", None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "estimator": {"max_people": int(self.max_people)},
+            # "model" only when not the default: the records of clips read with the
+            # verified weights stay as they were before models could be chosen.
+            "estimator": {"max_people": int(self.max_people),
+                          **({"model": self.model} if self.model is not None else {})},
             "clean": self.clean.to_dict(),
             "height_m": self.height_m,
             "repetitions": self.repetitions.to_dict(),
@@ -69,6 +82,7 @@ class PipelineSettings:
             clean=CleanSettings.from_dict(data.get("clean", {})),
             height_m=data.get("height_m"),
             repetitions=RepSettings.from_dict(data.get("repetitions", {})),
+            model=data.get("estimator", {}).get("model"),
         )
 
 
@@ -96,10 +110,17 @@ def check_frame_rate(kind: str, fps: float, settings: PipelineSettings, name: st
 def _recorded_settings(
     settings: PipelineSettings, estimator: Any, height_m: float | None
 ) -> dict[str, Any]:
-    """What the clip is analysed with: a reused estimator's own people limit wins."""
+    """What the clip is analysed with: a reused estimator's own people limit and landmark
+    model win (a trained model's sha256 is recorded beside its name: the name alone could
+    later be given to another model)."""
     recorded = settings.to_dict()
     max_people = getattr(estimator, "max_people", None)
     if max_people is not None:
         recorded["estimator"]["max_people"] = int(max_people)
+    if hasattr(estimator, "landmark_model"):
+        recorded["estimator"].pop("model", None)
+        model = estimator.landmark_model
+        if model is not None:
+            recorded["estimator"].update(model=model.name, model_sha256=model.sha256)
     recorded["height_m"] = height_m
     return recorded

@@ -4,7 +4,9 @@
   ETA, at most every :data:`PROGRESS_INTERVAL_S`) and honouring a cancel event;
 - :class:`TrackCollector` keeps only each person's poses from that stream (never the
   frames), and gives one person's track as :class:`~analysis.store.TrackPoses`;
-- :func:`analyse_poses` analyses one such track (:func:`analysis.track.analyse_track`).
+- :func:`analyse_poses` analyses one such track (:func:`analysis.track.analyse_track`);
+- :func:`estimator_for` builds the estimator settings ask for (people limit, landmark
+  model: a trained one is found and checked by :mod:`estimator.finetune.registry`).
 
 Re-exported by :mod:`analysis.pipeline`.
 """
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from analysis.errors import AnalysisError
 from analysis.pipeline_settings import PipelineSettings
 from analysis.store import TrackPoses, side_mask
 from estimator.keypoints import NUM_KEYPOINTS
@@ -179,6 +182,34 @@ def analyse_poses(
     )
 
 
+def landmark_model_for(name: str | None) -> Any:
+    """The trained landmark model ``name`` (an ``estimator.finetune.registry.UserModel``),
+    checked (sha256, inputs and outputs); None for None or ``"default"``: the verified
+    BlazePose weights. Raises AnalysisError, one line naming the model, when it is unknown
+    or fails its checks."""
+    from estimator.finetune.registry import ModelError, resolve
+
+    try:
+        return resolve(name)
+    except ModelError as error:
+        raise AnalysisError(str(error)) from error
+
+
+def estimator_for(settings: PipelineSettings, landmark_model: Any = None,
+                  **options: Any) -> Any:
+    """A new ``estimator.PoseEstimator`` for ``settings``: its people limit and landmark
+    model (``landmark_model`` when already loaded by :func:`landmark_model_for`, else
+    ``settings.model``'s); ``options`` go to the estimator (threads...). Estimator errors
+    (missing weights, a model that fails its checks) are raised as they are."""
+    from estimator import PoseEstimator
+    from estimator.finetune.registry import resolve
+
+    if landmark_model is None:
+        landmark_model = resolve(settings.model)
+    return PoseEstimator(max_people=settings.max_people, landmark_model=landmark_model,
+                         **options)
+
+
 def _estimate(
     source: Path,
     settings: PipelineSettings,
@@ -189,9 +220,7 @@ def _estimate(
     cancel: threading.Event | None,
 ) -> TrackCollector:
     if estimator is None:
-        from estimator import PoseEstimator
-
-        estimator = PoseEstimator(max_people=settings.max_people)
+        estimator = estimator_for(settings)
     collector = TrackCollector()
     report = _Reporter(progress, frame_total)
     frames = estimator.process(source)

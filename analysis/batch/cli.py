@@ -4,7 +4,7 @@ analysed at once, on this machine's cores or on a Dask cluster.
     python -m analysis batch FOLDER_OR_LIST... --session TITLE
         [--athlete-from folder|name-pattern] [--pattern REGEX] [--date YYYY-MM-DD]
         [--engine local|dask] [--workers N] [--scheduler tcp://HOST:8786]
-        [--max-people N] [--no-smoothing] [--db URL]
+        [--max-people N] [--no-smoothing] [--model NAME] [--db URL]
 
 A tqdm bar follows the files (with the throughput of all workers together); at the end,
 one line per failed or cancelled file on stderr and a summary on stdout. Exit status: 0
@@ -71,6 +71,10 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> argparse.Argum
     batch.add_argument("--max-people", type=_count, default=4, metavar="N", help="default 4")
     batch.add_argument("--no-smoothing", action="store_true",
                        help="keep angles as measured (no clean-up)")
+    batch.add_argument("--model", metavar="NAME",
+                       help="trained landmark model of the data folder's models/ (default: "
+                       "the verified BlazePose weights); each worker reads it from its own "
+                       "data folder")
     return batch
 
 
@@ -97,11 +101,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from analysis.batch.runner import BatchControl, ctrl_c_stops, run_batch
     from analysis.filtering import CleanSettings
     from analysis.pipeline import PipelineSettings
+    from analysis.pose_stream import landmark_model_for
 
     settings = PipelineSettings(
         max_people=args.max_people,
         clean=CleanSettings.raw() if args.no_smoothing else CleanSettings(),
+        model=args.model,
     )
+    landmark_model_for(settings.model)  # refused here, in one line, before any file is sent
     files = plan(args.inputs, args.athlete_from, args.pattern)
     engine = engine_for(args)
     control = BatchControl()

@@ -3,7 +3,7 @@
 
 A worker process (a local pool's process or a Dask worker) keeps, for its whole life,
 
-- one :class:`estimator.PoseEstimator` per people limit, loaded once
+- one :class:`estimator.PoseEstimator` per people limit and landmark model, loaded once
   (:func:`load_models`, called by the pool's initializer or the Dask worker plugin) and
   run on one core (one XNNPACK thread, no second inference stream): the batch's
   parallelism is its processes, one per core;
@@ -77,7 +77,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-_ESTIMATORS: dict[int, Any] = {}
+_ESTIMATORS: dict[tuple[int, str | None], Any] = {}
 _STORES: dict[str, Any] = {}
 _ABANDON: dict[str, threading.Event] = {}
 _STATE_LOCK = threading.Lock()
@@ -95,30 +95,37 @@ def one_core() -> None:
     cv2.setNumThreads(1)
 
 
-def load_models(max_people: int) -> Any:
-    """This process's estimator for ``max_people`` (loaded on the first call, then kept).
+def load_models(max_people: int, model: str | None = None) -> Any:
+    """This process's estimator for ``max_people`` and the landmark model ``model`` (a
+    trained model's name, found in this worker's data folder; None: the verified
+    weights), loaded on the first call, then kept.
 
-    Raises AnalysisError (one line) when the model weights are missing or corrupt.
+    Raises AnalysisError (one line) when the model weights are missing or corrupt, or the
+    trained model is unknown here or fails its checks.
     """
+    key = (int(max_people), model or None)
     with _STATE_LOCK:
-        estimator = _ESTIMATORS.get(int(max_people))
+        estimator = _ESTIMATORS.get(key)
         if estimator is None:
-            from estimator import EstimatorError, PoseEstimator
+            from analysis.pipeline import PipelineSettings
+            from analysis.pose_stream import estimator_for
+            from estimator import EstimatorError
 
             one_core()
             try:
-                estimator = PoseEstimator(max_people=int(max_people), num_threads=1,
-                                          parallel=False)
+                estimator = estimator_for(PipelineSettings(max_people=key[0], model=key[1]),
+                                          num_threads=1, parallel=False)
             except EstimatorError as error:
                 raise AnalysisError(f"on {worker_name()}: {error}") from error
-            _ESTIMATORS[int(max_people)] = estimator
+            _ESTIMATORS[key] = estimator
         return estimator
 
 
 def models_loaded() -> list[int]:
-    """The people limits this process has models loaded for (for checks and tests)."""
+    """The people limits this process has models loaded for, one per estimator (for
+    checks and tests)."""
     with _STATE_LOCK:
-        return sorted(_ESTIMATORS)
+        return sorted(people for people, _model in _ESTIMATORS)
 
 
 def store_for(url: str) -> Any:
@@ -164,7 +171,7 @@ def run_task(task: BatchTask) -> TaskResult:
         return result(CANCELLED, "not started: the batch was cancelled")
     try:
         settings = PipelineSettings.from_dict(task.settings)
-        estimator = load_models(settings.max_people)
+        estimator = load_models(settings.max_people, settings.model)
         store = store_for(task.db_url)
         with _RUN_LOCK:
             outcome = run_file(store, task.path, task.athlete_id, task.session_id, settings,
