@@ -41,21 +41,26 @@ REPLAY_JPEG_QUALITY = 75
 #: The achieved rate is measured over this many seconds.
 RATE_WINDOW_S = 2.0
 
-_ESTIMATORS: dict[int, tuple[Any, threading.Lock]] = {}
+_ESTIMATORS: dict[tuple[int, str | None], tuple[Any, threading.Lock]] = {}
 _ESTIMATORS_LOCK = threading.Lock()
 
 
-def live_estimator(max_people: int) -> tuple[Any, threading.Lock]:
-    """The live streams' estimator for up to ``max_people`` people and the lock its users
-    hold; loaded once per process, apart from the uploads' (whose analyses hold theirs
-    for a whole clip: a recording being analysed must not stop the live picture)."""
+def live_estimator(max_people: int, model: str | None = None) -> tuple[Any, threading.Lock]:
+    """The live streams' estimator for up to ``max_people`` people reading with ``model``
+    (a trained landmark model's name, checked by :func:`estimator.finetune.registry.load`;
+    None: the verified BlazePose weights) and the lock its users hold; loaded once per
+    process, apart from the uploads' (whose analyses hold theirs for a whole clip: a
+    recording being analysed must not stop the live picture)."""
+    key = (int(max_people), model or None)
     with _ESTIMATORS_LOCK:
-        found = _ESTIMATORS.get(max_people)
+        found = _ESTIMATORS.get(key)
         if found is None:
             from estimator import PoseEstimator
+            from estimator.finetune.registry import resolve
 
-            found = _ESTIMATORS[max_people] = (PoseEstimator(max_people=max_people),
-                                               threading.Lock())
+            found = _ESTIMATORS[key] = (
+                PoseEstimator(max_people=key[0], landmark_model=resolve(key[1])),
+                threading.Lock())
         return found
 
 

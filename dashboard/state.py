@@ -3,7 +3,8 @@
 Long-lived objects are Streamlit resources, created once per server process:
 the :class:`~analysis.store.Store` per database URL (``POSTURE_DB_URL`` is read
 on every call, so tests may point the app at their own database) and the
-:class:`~estimator.PoseEstimator` per number of people (its models load once; the
+:class:`~estimator.PoseEstimator` per number of people and landmark model (its models
+load once; the
 default one starts loading in the background on the first page load,
 :func:`dashboard.warmup.warm_up`).
 
@@ -101,23 +102,35 @@ def get_store() -> Store:
 #: The Analyse page's default for "People to analyse": its estimator is loaded at start.
 DEFAULT_MAX_PEOPLE = 4
 
-_ESTIMATORS: dict[int, Any] = {}
+#: Estimators by people limit (the verified weights) or (people limit, trained model name).
+_ESTIMATORS: dict[int | tuple[int, str], Any] = {}
 _ESTIMATORS_LOCK = threading.Lock()
 
 
-def get_estimator(max_people: int):  # -> estimator.PoseEstimator
-    """The pose estimator for up to ``max_people`` people; its models load once per process.
+def get_estimator(max_people: int, model: str | None = None):  # -> estimator.PoseEstimator
+    """The pose estimator for up to ``max_people`` people reading with ``model`` (a
+    trained landmark model's name, None: the verified BlazePose weights); its models load
+    once per process.
+
+    A trained model is found under the data folder and checked
+    (:func:`estimator.finetune.registry.load`) when first asked for: one that is unknown
+    or fails its checks raises its one-line ``ModelError`` (an EstimatorError, shown by
+    :func:`user_errors`).
 
     A plain process-wide cache rather than ``st.cache_resource``:
     :func:`dashboard.warmup.warm_up` fills it from a thread of its own, outside any
     script run.
     """
+    # The default keeps its plain key (the warm-up's, which tests look for).
+    key: int | tuple[int, str] = int(max_people) if not model else (int(max_people), model)
     with _ESTIMATORS_LOCK:
-        estimator = _ESTIMATORS.get(max_people)
+        estimator = _ESTIMATORS.get(key)
         if estimator is None:
             from estimator import PoseEstimator
+            from estimator.finetune.registry import resolve
 
-            estimator = _ESTIMATORS[max_people] = PoseEstimator(max_people=max_people)
+            estimator = _ESTIMATORS[key] = PoseEstimator(
+                max_people=int(max_people), landmark_model=resolve(model))
         return estimator
 
 

@@ -24,12 +24,40 @@ from dashboard.state import (
     user_errors,
 )
 from dashboard.widgets import angle_choices, angle_label
+from estimator.finetune import registry
 
 JOB = "analyse_job"
 JOB_SEEN = "analyse_job_seen"
 #: A new uploader (key) once its files are saved, so Streamlit keeps none of them.
 UPLOADER_ROUND = "analyse_uploader_round"
 ATHLETE_WIDGET = "analyse_athlete"
+MODEL_WIDGET = "analyse_model"
+DEFAULT_MODEL_LABEL = "BlazePose (verified, default)"
+
+
+def _pck(figures: dict) -> float | None:
+    """The first PCK figure of a table of validation figures (names are free-form)."""
+    for name, value in figures.items():
+        if str(name).lower().startswith("pck") and isinstance(value, int | float):
+            return float(value)
+    return None
+
+
+def _model_label(model: registry.UserModel | None) -> str:
+    """``club-squats — trained on 120 frames, PCK 0.70→0.78`` (what its manifest tells),
+    or the default's label. Plain text: selectbox options are not Markdown."""
+    if model is None:
+        return DEFAULT_MODEL_LABEL
+    parts = []
+    frames = model.labels.get("frames")
+    if isinstance(frames, int):
+        parts.append(f"trained on {frames} frame{'' if frames == 1 else 's'}")
+    before = _pck(model.figures.get("before", {}))
+    after = _pck(model.figures.get("after", {}))
+    if before is not None and after is not None:
+        parts.append(f"PCK {before:.2f}→{after:.2f}")
+    return model.name + (" — " + ", ".join(parts) if parts else "")
+
 
 store = get_store()
 st.title("Analyse")
@@ -119,6 +147,19 @@ with st.expander("Settings"):
         "low-pass filter. The values as measured are always kept beside the smoothed ones.",
     )
     cutoff = left.slider("Low-pass cut-off (Hz)", 2.0, 12.0, 6.0, 0.5, disabled=not smoothing)
+    # Trained models live in the data folder; the default is always the first choice.
+    trained = {m.name: m for m in registry.list_models()}
+    if st.session_state.get(MODEL_WIDGET) not in (None, registry.DEFAULT, *trained):
+        st.session_state.pop(MODEL_WIDGET, None)  # a model removed since it was chosen
+    # "default" cannot name a trained model (registry.valid_name), so it stands for the
+    # verified weights (PipelineSettings records it as None).
+    model_name = left.selectbox(
+        "Landmark model", [registry.DEFAULT, *trained],
+        format_func=lambda n: _model_label(trained.get(n)),
+        key=MODEL_WIDGET,
+        help="The network that places the joints. Models trained on your own labelled "
+        "frames are listed here; the default is BlazePose's verified weights.",
+    )
     chosen = right.multiselect(
         "Angles to show",
         angle_choices(),
@@ -132,7 +173,7 @@ with st.expander("Settings"):
 
 def _settings() -> PipelineSettings:
     clean = CleanSettings(cutoff_hz=float(cutoff)) if smoothing else CleanSettings.raw()
-    return PipelineSettings(max_people=int(max_people), clean=clean)
+    return PipelineSettings(max_people=int(max_people), clean=clean, model=model_name)
 
 
 # ---------------------------------------------------------------- run
@@ -164,7 +205,7 @@ elif run and ready and not busy:
         settings = _settings()
         # Shown only past half a second: while the models load (or finish warming up).
         with st.spinner("Loading the pose models…"):
-            estimator = get_estimator(settings.max_people)
+            estimator = get_estimator(settings.max_people, settings.model)
         # Uploads streamed to disk, named by content, let go of by Streamlit; nothing
         # written (session or file) when the data folder cannot be; refused files said.
         job = jobs.start_batch(
