@@ -122,9 +122,13 @@ def test_register_refuses_a_name_already_taken_and_keeps_the_first(root: Path):
     assert sorted(p.name for p in root.iterdir()) == ["club-squats"]
 
 
-def test_register_refuses_a_file_that_is_not_a_landmark_model_and_writes_nothing(root: Path):
+@pytest.mark.parametrize("content", ["detector", "text", "empty"])
+def test_register_refuses_a_file_that_is_not_a_landmark_model_and_writes_nothing(
+    root: Path, content: str
+):
+    data = {"detector": DETECTOR.read_bytes(), "text": b"not a model", "empty": b""}[content]
     with pytest.raises(ModelError) as error:
-        registry.register(root / "detector", DETECTOR.read_bytes(), manifest())
+        registry.register(root / "detector", data, manifest())
     assert_one_line(error, "'detector'", "not a BlazePose landmark model")
     assert list(root.iterdir()) == []
 
