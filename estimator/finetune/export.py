@@ -13,6 +13,8 @@ Imports TensorFlow: used for training only, never on the inference path.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -31,10 +33,13 @@ def convert(model) -> bytes:
 
     if set(model.output) != set(OUTPUT_NAMES):
         raise UnsupportedModelError(f"the model must give {', '.join(OUTPUT_NAMES)}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    converter.target_spec.supported_types = [tf.float16]
-    return converter.convert()
+    # The converter saves the model first and prints its whole signature (hundreds of
+    # lines) to stdout: not for the user's terminal.
+    with contextlib.redirect_stdout(io.StringIO()):
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
 
 
 def name_outputs(content: bytes, shapes: dict[str, tuple[int, ...]]) -> bytes:

@@ -61,13 +61,19 @@ def _padding(mode: int) -> str:
     return {0: "same", 1: "valid"}[mode]
 
 
-def build_keras_model(source: str | Path | Graph, outputs: tuple[str, ...] = OUTPUT_NAMES):
+def build_keras_model(source: str | Path | Graph, outputs: tuple[str, ...] = OUTPUT_NAMES,
+                      adapters: bool = False):
     """A ``keras.Model`` computing ``outputs`` (names of :data:`OUTPUT_NAMES`) as a dict.
 
     ``source`` is a TF Lite file of the BlazePose landmark model (full or
-    heavy) or its already read :class:`Graph`.
+    heavy) or its already read :class:`Graph`. With ``adapters``, every
+    convolution is followed by a :class:`~estimator.finetune.adapters.ChannelAdapter`
+    (identity until trained) before its activation, and the convolutions'
+    own weights are frozen: see :mod:`estimator.finetune.adapters`.
     """
     import keras
+
+    from estimator.finetune.adapters import ChannelAdapter
 
     graph = source if isinstance(source, Graph) else read_graph(source)
     (input_index,) = graph.inputs
@@ -88,7 +94,7 @@ def build_keras_model(source: str | Path | Graph, outputs: tuple[str, ...] = OUT
                 kernel.shape[0], kernel.shape[1:3], strides=(o["strideH"], o["strideW"]),
                 padding=_padding(o["padding"]),
                 dilation_rate=(o["dilationHFactor"], o["dilationWFactor"]),
-                activation=act, name=name)
+                activation=None if adapters else act, name=name)
             weights.append((layer, [kernel.transpose(1, 2, 3, 0), const(op.inputs[2])]))
         elif op.kind == "DEPTHWISE_CONV_2D":
             kernel = const(op.inputs[1])  # (1, kh, kw, in * multiplier)
@@ -98,7 +104,7 @@ def build_keras_model(source: str | Path | Graph, outputs: tuple[str, ...] = OUT
                 kernel.shape[1:3], strides=(o["strideH"], o["strideW"]),
                 padding=_padding(o["padding"]), depth_multiplier=mult,
                 dilation_rate=(o["dilationHFactor"], o["dilationWFactor"]),
-                activation=act, name=name)
+                activation=None if adapters else act, name=name)
             weights.append((layer, [kernel[0].reshape(*kernel.shape[1:3], channels, mult),
                                     const(op.inputs[2])]))
         elif op.kind == "ADD":
@@ -127,7 +133,13 @@ def build_keras_model(source: str | Path | Graph, outputs: tuple[str, ...] = OUT
             layer = keras.layers.Activation("sigmoid", name=name)
         else:  # read_graph refuses anything else
             raise UnsupportedModelError(op.kind)
-        values[op.outputs[0]] = layer(x)
+        y = layer(x)
+        if adapters and op.kind in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+            layer.trainable = False
+            y = ChannelAdapter(name=name + "_adapter")(y)
+            if act:
+                y = keras.layers.Activation(act, name=name + "_act")(y)
+        values[op.outputs[0]] = y
 
     for layer, arrays in weights:
         layer.set_weights([np.asarray(a, dtype=np.float32) for a in arrays])

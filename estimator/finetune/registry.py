@@ -6,6 +6,7 @@ under the data folder's ``models/`` (:func:`models_root`)::
     <data>/models/<NAME>/model.tflite    the landmark network, inputs and outputs as
                                           BlazePose's pose_landmark_full.tflite
     <data>/models/<NAME>/manifest.json   what it is (below)
+    <data>/models/<NAME>/logs/           the training's TensorBoard logs, when trained here
 
 ``manifest.json`` (written by :func:`register`)::
 
@@ -209,11 +210,13 @@ def _check_file(model: UserModel) -> None:
                          f"{runtime.input_shape}, expected (1, {INPUT_SIZE}, {INPUT_SIZE}, 3)")
 
 
-def register(folder: Path, content: bytes, manifest: dict[str, Any]) -> UserModel:
+def register(folder: Path, content: bytes, manifest: dict[str, Any],
+             logs: Path | None = None) -> UserModel:
     """Keep a trained model as ``folder`` (``<models root>/<NAME>``): all of it or nothing.
 
     ``content`` is the TF Lite file; ``manifest`` gives ``base``, ``labels``, ``figures``,
     ``settings`` and optionally ``created`` (default now); the sha256 is computed here.
+    ``logs``, a folder (the training's TensorBoard logs), is copied in as ``logs/``.
     The file is checked as :func:`load` checks it, in a hidden sibling folder
     (``.NAME.<random>.partial``) which is then renamed to ``folder`` in one step; on any
     failure or interruption that hidden folder is removed and ``folder`` never appears.
@@ -240,6 +243,8 @@ def register(folder: Path, content: bytes, manifest: dict[str, Any]) -> UserMode
         _write(temp / MANIFEST_FILE,
                (json.dumps(model.to_manifest(), indent=2) + "\n").encode("utf-8"))
         _check_file(dataclasses.replace(model, folder=temp))  # never a bad model in place
+        if logs is not None:
+            shutil.copytree(logs, temp / "logs")
         if folder.exists():  # taken while this one was written
             raise ModelError(
                 f"a trained model named {name!r} already exists: choose another name")

@@ -1,0 +1,127 @@
+"""The fine-tuning loss: labelled joints pulled to their labels, the rest kept as they were.
+
+For a batch of crops, with the trained model's outputs ``student`` and the
+original model's outputs ``teacher`` on the same crops (dicts of
+:data:`estimator.finetune.keras_model.TRAINED_OUTPUTS`), and the labels
+(crop pixels (B, 33, 2), labelled (B, 33)):
+
+- **labelled joints, as inference reads them**: inference takes the
+  regression output's position, then moves it to the confidence-weighted mean
+  of the heatmap's 7x7 cells around it (:func:`estimator.landmarks.refine_from_heatmap`).
+  Both are pulled to the label with a Huber loss (fractions of the crop): the
+  regression (``labelled_xy``) and that weighted mean, computed the same way
+  but differentiably (``labelled_refined``). A loss on the heatmap's shape
+  alone (cross-entropy against a Gaussian) was measured to barely move the
+  refined position: its mean over 64x64 cells is dominated by the empty ones.
+- **distillation**: everything not labelled stays close to the teacher: x, y
+  of the other landmarks, z of all, visibility and presence (as
+  probabilities), the other heatmap channels, the world landmarks (metres)
+  and the pose flag, so that what was not labelled does not drift.
+
+Shapes: landmarks (B, 195) = 39 x 5, heatmap (B, 64, 64, 39), world (B, 117),
+flag (B, 1). Imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import tensorflow as tf
+
+from estimator.landmarks import HEATMAP_KERNEL, HEATMAP_SIZE, INPUT_SIZE, NUM_BODY, NUM_LANDMARKS
+
+#: Huber's transition, as a fraction of the crop (about 5 crop pixels): label noise and
+#: misread limbs beyond it pull with a constant force, not a growing one.
+HUBER_DELTA = 0.02
+#: Departures from the original model that cost 1 in the distillation terms: crop pixels
+#: (x, y, z) and metres (world landmarks).
+DISTILL_SCALE_PX = 4.0
+DISTILL_SCALE_M = 0.02
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of the loss terms (see the module's docstring)."""
+
+    labelled_xy: float = 20.0
+    labelled_refined: float = 20.0
+    distill_xy: float = 0.2
+    distill_z: float = 0.01
+    distill_scores: float = 0.2
+    distill_heatmap: float = 0.2
+    distill_world: float = 0.04
+    distill_flag: float = 0.04
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _huber(error: tf.Tensor) -> tf.Tensor:
+    error = tf.abs(error)
+    return tf.where(error <= HUBER_DELTA, 0.5 * error**2 / HUBER_DELTA, error - 0.5 * HUBER_DELTA)
+
+
+def _masked_mean(values: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
+    mask = tf.cast(mask, values.dtype)
+    return tf.reduce_sum(values * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
+
+
+def refined_points(landmarks: tf.Tensor, heatmap: tf.Tensor) -> tf.Tensor:
+    """(B, 33, 2) crop pixels: the heatmap's confidence-weighted mean cell index in the
+    7x7 window around each regression position, times the cell size (as inference
+    refines, without its confidence threshold); differentiable in the heatmap.
+
+    ``landmarks`` (B, 195) regression output; ``heatmap`` (B, 64, 64, 39) logits.
+    """
+    xy = tf.reshape(landmarks, (-1, NUM_LANDMARKS, 5))[:, :NUM_BODY, :2]
+    centre = tf.floor(tf.stop_gradient(xy) / INPUT_SIZE * HEATMAP_SIZE)  # (B, 33, 2) cells
+    grid = tf.range(HEATMAP_SIZE, dtype=tf.float32)
+    cols, rows = grid[None, None, :, None], grid[None, :, None, None]
+    half = (HEATMAP_KERNEL - 1) // 2
+    window = tf.cast((tf.abs(cols - centre[:, None, None, :, 0]) <= half)
+                     & (tf.abs(rows - centre[:, None, None, :, 1]) <= half), tf.float32)
+    conf = tf.sigmoid(heatmap[..., :NUM_BODY]) * window  # (B, 64, 64, 33)
+    total = tf.reduce_sum(conf, axis=(1, 2)) + 1e-6
+    x = tf.reduce_sum(conf * cols, axis=(1, 2)) / total
+    y = tf.reduce_sum(conf * rows, axis=(1, 2)) / total
+    return tf.stack([x, y], axis=-1) * (INPUT_SIZE / HEATMAP_SIZE)
+
+
+def finetune_loss(student: dict, teacher: dict, points: tf.Tensor, labelled: tf.Tensor,
+                  weights: LossWeights = LossWeights()) -> dict[str, tf.Tensor]:  # noqa: B008
+    """The loss terms and their weighted ``total`` (scalars)."""
+    points = tf.cast(points, tf.float32)
+    lab33 = tf.cast(labelled, tf.bool)  # (B, 33)
+    lab39 = tf.concat([lab33, tf.zeros_like(lab33[:, : NUM_LANDMARKS - NUM_BODY])], axis=1)
+    s = tf.reshape(student["landmarks"], (-1, NUM_LANDMARKS, 5))
+    t = tf.reshape(teacher["landmarks"], (-1, NUM_LANDMARKS, 5))
+    terms = {
+        "labelled_xy": _masked_mean(tf.reduce_sum(
+            _huber((s[:, :NUM_BODY, :2] - points) / INPUT_SIZE), axis=-1), lab33),
+        "labelled_refined": _masked_mean(tf.reduce_sum(_huber(
+            (refined_points(student["landmarks"], student["heatmap"]) - points) / INPUT_SIZE),
+            axis=-1), lab33),
+    }
+    other = tf.logical_not(lab39)
+    # Squared errors: small departures cost little, so the labelled joints can move the
+    # shared layers (an absolute error would resist any first step at full strength).
+    terms["distill_xy"] = _masked_mean(
+        tf.reduce_sum(tf.square((s[..., :2] - t[..., :2]) / DISTILL_SCALE_PX), axis=-1), other)
+    terms["distill_z"] = tf.reduce_mean(tf.square((s[..., 2] - t[..., 2]) / DISTILL_SCALE_PX))
+    terms["distill_scores"] = tf.reduce_mean(
+        tf.square(tf.sigmoid(s[..., 3:5]) - tf.sigmoid(t[..., 3:5])))
+    bce = tf.nn.sigmoid_cross_entropy_with_logits
+    heat_t = tf.sigmoid(teacher["heatmap"])
+    # Cross-entropy less the teacher's own: zero when the heatmaps agree.
+    heat_other = tf.reduce_mean(bce(labels=heat_t, logits=student["heatmap"])
+                                - bce(labels=heat_t, logits=teacher["heatmap"]), axis=(1, 2))
+    terms["distill_heatmap"] = _masked_mean(heat_other, other)
+    terms["distill_world"] = tf.reduce_mean(
+        tf.square((student["world"] - teacher["world"]) / DISTILL_SCALE_M))
+    flag_s = tf.clip_by_value(student["flag"], 1e-6, 1 - 1e-6)
+    flag_t = tf.clip_by_value(teacher["flag"], 1e-6, 1 - 1e-6)
+    terms["distill_flag"] = tf.reduce_mean(
+        flag_t * tf.math.log(flag_t / flag_s)
+        + (1 - flag_t) * tf.math.log((1 - flag_t) / (1 - flag_s)))
+    terms["total"] = tf.add_n([getattr(weights, k) * v for k, v in terms.items()])
+    return terms
