@@ -2,7 +2,7 @@
 
     python -m estimator.finetune --labels LABELS.json --out data/models/NAME
         [--base pose_landmark_full|pose_landmark_heavy] [--steps N] [--batch N]
-        [--learning-rate LR] [--eval-every N] [--patience N] [--seed N]
+        [--learning-rate LR] [--eval-every N] [--patience N] [--seed N] [--progress-json]
 
 ``LABELS.json`` is in the format of ``../shared/datasets/lspet-dev/labels.json``
 (the dashboard's labelled-frames export writes it too); its ``val`` records
@@ -13,13 +13,18 @@ validation figures before and after training; TensorBoard logs are in
 ``--out``/logs (``tensorboard --logdir data/models/NAME/logs``).
 
 A progress bar on stderr shows the loss, the latest validation PCK and the
-time left. Bad labels, a name taken or invalid: one line, exit status 2,
-nothing written. Ctrl-C: nothing registered, exit status 130.
+time left; with ``--progress-json`` (for programs, such as the dashboard's training
+job) each step is instead one JSON line on stdout,
+``{"step", "total", "loss", "seconds_left", "validation"}``, and the end one line
+``{"registered": NAME, "sha256", "figures": {"before", "after"}}``. Bad labels, a
+name taken or invalid: one line, exit status 2, nothing written. Ctrl-C: nothing
+registered, exit status 130.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -53,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--patience", type=int, default=defaults.patience,
                    help="validations without gain before stopping (default: %(default)s)")
     p.add_argument("--seed", type=int, default=defaults.seed)
+    p.add_argument("--progress-json", action="store_true",
+                   help="one JSON line per step on stdout instead of the progress bar")
     return p
 
 
@@ -76,10 +83,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from tqdm import tqdm
 
-    bar = tqdm(total=settings.steps, unit="step", file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=settings.steps, unit="step", file=sys.stderr, dynamic_ncols=True,
+               disable=args.progress_json)
     latest: dict = {}
 
     def progress(p: Progress) -> None:
+        if args.progress_json:
+            print(json.dumps({"step": p.step, "total": p.total, "loss": round(p.loss, 5),
+                              "seconds_left": round(p.seconds_left, 1),
+                              "validation": p.validation}), flush=True)
+            return
         if p.validation is not None:
             latest.update(p.validation)
         bar.update(p.step - bar.n)
@@ -98,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     bar.close()
     before, after = model.figures["before"], model.figures["after"]
+    if args.progress_json:
+        print(json.dumps({"registered": model.name, "sha256": model.sha256,
+                          "figures": model.figures}), flush=True)
     print(f"registered {model.name!r} ({model.sha256[:12]}) in {model.folder}", file=sys.stderr)
     print(f"  validation before: {_figures(before)}", file=sys.stderr)
     print(f"  validation after:  {_figures(after)}", file=sys.stderr)
