@@ -8,7 +8,8 @@ chosen from the list (one the model did not draw, say) and marked not visible. U
 the list of the clip's corrections (:mod:`dashboard.corrections_panel`). Every frame with
 a joint corrected is a labelled frame: this clip's, or all of the athlete's, download as
 a zip of frames with ``labels.json`` (:mod:`analysis.labelled_frames`), the format
-fine-tuning reads.
+fine-tuning reads. Below them, a section trains a landmark model on them in the
+background (:mod:`dashboard.training_panel`).
 
 Clicks arrive in the shown image's CSS pixels (``streamlit-image-coordinates``); they are
 mapped to the clip's pixels through the shown size and the frame reader's scale. A click
@@ -29,6 +30,7 @@ from dashboard.annotate import track_label
 from dashboard.clipdata import ClipData, frame_image, frame_reader
 from dashboard.escape import md
 from dashboard.state import USER_ERRORS, one_line, user_errors
+from dashboard.training_panel import training_panel
 from estimator import KEYPOINT_NAMES
 
 PICKED = "joints_picked"  # the joint chosen by a first click (or the list)
@@ -116,6 +118,7 @@ def joints_panel(store: Store, clip: ClipInfo, data: ClipData, track_id: int | N
         st.info(f"{track_label(track_id)} is not seen in frame {frame}: move to a frame "
                 "where they are to correct a joint.")
         _download(store, clip, athlete_name)
+        training_panel(store, clip.athlete_id, athlete_name)
         return
     keypoints = data.tracks[track_id].poses.keypoints[where[track_id]]
     st.caption(
@@ -161,3 +164,4 @@ def joints_panel(store: Store, clip: ClipInfo, data: ClipData, track_id: int | N
                       help="It is hidden in this frame: its angles are not measured here.")
             st.button("Cancel", on_click=lambda: st.session_state.pop(PICKED, None))
     _download(store, clip, athlete_name)
+    training_panel(store, clip.athlete_id, athlete_name)
