@@ -83,9 +83,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from tqdm import tqdm
 
-    bar = tqdm(total=settings.steps, unit="step", file=sys.stderr, dynamic_ncols=True,
-               disable=args.progress_json)
+    # Made at the first step, so that bad labels print their one line and nothing else.
+    bars: list[tqdm] = []
     latest: dict = {}
+
+    def close_bar() -> None:
+        for bar in bars:
+            bar.close()
 
     def progress(p: Progress) -> None:
         if args.progress_json:
@@ -95,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
             return
         if p.validation is not None:
             latest.update(p.validation)
+        if not bars:
+            bars.append(tqdm(total=p.total, unit="step", file=sys.stderr, dynamic_ncols=True))
+        bar = bars[0]
         bar.update(p.step - bar.n)
         bar.set_postfix_str(f"loss {p.loss:.3f}" + (
             f", val PCK {latest['pck@0.2']:.3f}" if latest.get("pck@0.2") is not None else ""))
@@ -102,14 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         model = fine_tune(args.labels, args.out, settings, progress=progress)
     except (LabelsError, ModelError) as exc:
-        bar.close()
+        close_bar()
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, TrainingCancelled):
-        bar.close()
+        close_bar()
         print("interrupted: no model was registered", file=sys.stderr)
         return 130
-    bar.close()
+    close_bar()
     before, after = model.figures["before"], model.figures["after"]
     if args.progress_json:
         print(json.dumps({"registered": model.name, "sha256": model.sha256,

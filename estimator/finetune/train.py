@@ -85,13 +85,16 @@ class TrainSettings:
 @dataclass(frozen=True)
 class Progress:
     """Where training is: ``step`` of ``total`` steps, the mean ``loss`` of the last
-    steps, ``seconds_left`` (estimate), and the latest validation figures."""
+    steps, ``seconds_left`` (estimate), the validation figures when this step was
+    validated, and ``label_loss``: this step's loss on the labelled joints alone (the
+    fit to the labels, without the distillation terms)."""
 
     step: int
     total: int
     loss: float
     seconds_left: float
     validation: dict | None = None
+    label_loss: float = math.nan
 
 
 def split_validation(frames: list[LabelledFrame], share: float, seed: int
@@ -215,7 +218,8 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                 if progress is not None:
                     rate = (time.monotonic() - started) / done
                     progress(Progress(done, settings.steps, float(np.mean(losses[-20:])),
-                                      rate * (settings.steps - done), figures))
+                                      rate * (settings.steps - done), figures,
+                                      float(terms["labelled_xy"] + terms["labelled_refined"])))
                 if done >= settings.steps or stopped != "completed":
                     break
         writer.close()
