@@ -2,7 +2,8 @@
 
     python -m estimator.finetune --labels LABELS.json --out data/models/NAME
         [--base pose_landmark_full|pose_landmark_heavy] [--steps N] [--batch N]
-        [--learning-rate LR] [--eval-every N] [--patience N] [--seed N] [--progress-json]
+        [--learning-rate LR] [--eval-every N] [--patience N] [--minutes M] [--seed N]
+        [--progress-json]
 
 ``LABELS.json`` is in the format of ``../shared/datasets/lspet-dev/labels.json``
 (the dashboard's labelled-frames export writes it too); its ``val`` records
@@ -57,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="steps between validations (default: %(default)s)")
     p.add_argument("--patience", type=int, default=defaults.patience,
                    help="validations without gain before stopping (default: %(default)s)")
+    p.add_argument("--minutes", type=float,
+                   help="stop after this many minutes of training (default: no limit)")
     p.add_argument("--seed", type=int, default=defaults.seed)
     p.add_argument("--progress-json", action="store_true",
                    help="one JSON line per step on stdout instead of the progress bar")
@@ -77,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = TrainSettings(base=args.base, steps=args.steps, batch_size=args.batch,
                                  learning_rate=args.learning_rate,
                                  eval_every=args.eval_every, patience=args.patience,
+                                 max_seconds=None if args.minutes is None else args.minutes * 60,
                                  seed=args.seed)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)

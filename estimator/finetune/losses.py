@@ -13,6 +13,10 @@ original model's outputs ``teacher`` on the same crops (dicts of
   but differentiably (``labelled_refined``). A loss on the heatmap's shape
   alone (cross-entropy against a Gaussian) was measured to barely move the
   refined position: its mean over 64x64 cells is dominated by the empty ones.
+  Crowd-sourced labels sometimes give a limb to the wrong side: for each
+  left/right pair labelled on both sides, the assignment (as labelled, or the
+  two exchanged) that costs less is the one trained on, so that a swapped
+  label pulls a joint to its own place rather than across the body.
 - **distillation**: everything not labelled stays close to the teacher: x, y
   of the other landmarks, z of all, visibility and presence (as
   probabilities), the other heatmap channels, the world landmarks (metres)
@@ -28,7 +32,17 @@ from dataclasses import asdict, dataclass
 
 import tensorflow as tf
 
-from estimator.landmarks import HEATMAP_KERNEL, HEATMAP_SIZE, INPUT_SIZE, NUM_BODY, NUM_LANDMARKS
+from estimator.landmarks import (
+    HEATMAP_KERNEL,
+    HEATMAP_SIZE,
+    INPUT_SIZE,
+    MIRRORED_ORDER,
+    NUM_BODY,
+    NUM_LANDMARKS,
+)
+
+#: Keypoint i's namesake on the other side (itself for the nose).
+_OTHER_SIDE = MIRRORED_ORDER[:NUM_BODY].tolist()
 
 #: Huber's transition, as a fraction of the crop (about 5 crop pixels): label noise and
 #: misread limbs beyond it pull with a constant force, not a growing one.
@@ -95,13 +109,22 @@ def finetune_loss(student: dict, teacher: dict, points: tf.Tensor, labelled: tf.
     lab39 = tf.concat([lab33, tf.zeros_like(lab33[:, : NUM_LANDMARKS - NUM_BODY])], axis=1)
     s = tf.reshape(student["landmarks"], (-1, NUM_LANDMARKS, 5))
     t = tf.reshape(teacher["landmarks"], (-1, NUM_LANDMARKS, 5))
-    terms = {
-        "labelled_xy": _masked_mean(tf.reduce_sum(
-            _huber((s[:, :NUM_BODY, :2] - points) / INPUT_SIZE), axis=-1), lab33),
-        "labelled_refined": _masked_mean(tf.reduce_sum(_huber(
-            (refined_points(student["landmarks"], student["heatmap"]) - points) / INPUT_SIZE),
-            axis=-1), lab33),
-    }
+    regressed = s[:, :NUM_BODY, :2]
+    refined = refined_points(student["landmarks"], student["heatmap"])
+
+    def costs(target: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:  # (B, 33) each
+        return (tf.reduce_sum(_huber((regressed - target) / INPUT_SIZE), axis=-1),
+                tf.reduce_sum(_huber((refined - target) / INPUT_SIZE), axis=-1))
+
+    xy_as, ref_as = costs(points)
+    xy_sw, ref_sw = costs(tf.gather(points, _OTHER_SIDE, axis=1))
+    both = tf.logical_and(lab33, tf.gather(lab33, _OTHER_SIDE, axis=1))
+    pair_as, pair_sw = xy_as + ref_as, xy_sw + ref_sw
+    swap = tf.stop_gradient(tf.logical_and(
+        both, pair_sw + tf.gather(pair_sw, _OTHER_SIDE, axis=1)
+        < pair_as + tf.gather(pair_as, _OTHER_SIDE, axis=1)))
+    terms = {"labelled_xy": _masked_mean(tf.where(swap, xy_sw, xy_as), lab33),
+             "labelled_refined": _masked_mean(tf.where(swap, ref_sw, ref_as), lab33)}
     other = tf.logical_not(lab39)
     # Squared errors: small departures cost little, so the labelled joints can move the
     # shared layers (an absolute error would resist any first step at full strength).

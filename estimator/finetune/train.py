@@ -58,7 +58,9 @@ class TrainSettings:
     linearly over ``warmup_steps`` then decayed along a cosine. The validation
     frames are scored every ``eval_every`` steps; training stops after
     ``patience`` scores in a row no better than the best (PCK@0.2, then the
-    median joint distance to break ties).
+    median joint distance to break ties). ``max_seconds`` (None: no limit) ends
+    training on time instead: the cosine then follows the time spent, whichever of
+    steps and time runs out first.
     """
 
     base: str = "pose_landmark_full"
@@ -68,6 +70,7 @@ class TrainSettings:
     warmup_steps: int = 50
     eval_every: int = 150
     patience: int = 3
+    max_seconds: float | None = None
     holdout: float = 0.15
     seed: int = 0
     augmentation: Augmentation = field(default_factory=Augmentation)
@@ -160,11 +163,8 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
     calibration = next(batches(train_frames[:CALIBRATION_FRAMES], CALIBRATION_FRAMES, rng))[0]
     calibrate(student, calibration)
     variables = student.trainable_variables
-    schedule = tf.keras.optimizers.schedules.CosineDecay(
-        0.0, max(1, settings.steps - settings.warmup_steps),
-        warmup_target=settings.learning_rate, warmup_steps=min(settings.warmup_steps,
-                                                               settings.steps - 1))
-    optimizer = tf.keras.optimizers.Adam(schedule)
+    learning_rate = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
     weights = LossWeights()
 
     @tf.function(reduce_retracing=True)
@@ -193,6 +193,7 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                                                     settings.augmentation):
                 if should_stop():
                     raise TrainingCancelled("training cancelled: no model was registered")
+                learning_rate.assign(_rate(settings, done, time.monotonic() - started))
                 terms = step(tf.constant(images), tf.constant(points, tf.float32),
                              tf.constant(labelled))
                 done += 1
@@ -201,7 +202,9 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                     for name, value in terms.items():
                         tf.summary.scalar(f"loss/{name}", value, step=done)
                 figures = None
-                if done % settings.eval_every == 0 or done == settings.steps:
+                elapsed = time.monotonic() - started
+                out_of_time = settings.max_seconds is not None and elapsed >= settings.max_seconds
+                if done % settings.eval_every == 0 or done == settings.steps or out_of_time:
                     figures = evaluate(run(student), val_frames)
                     history.append({"step": done, **figures})
                     with writer.as_default():
@@ -215,10 +218,14 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                         stale += 1
                         if stale >= settings.patience:
                             stopped = "early stop"
+                if out_of_time:
+                    stopped = "time limit"
                 if progress is not None:
-                    rate = (time.monotonic() - started) / done
+                    left = elapsed / done * (settings.steps - done)
+                    if settings.max_seconds is not None:
+                        left = min(left, max(0.0, settings.max_seconds - elapsed))
                     progress(Progress(done, settings.steps, float(np.mean(losses[-20:])),
-                                      rate * (settings.steps - done), figures,
+                                      left, figures,
                                       float(terms["labelled_xy"] + terms["labelled_refined"])))
                 if done >= settings.steps or stopped != "completed":
                     break
@@ -243,6 +250,17 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
         return register(out, content, manifest, logs=logs)
     finally:
         shutil.rmtree(logs, ignore_errors=True)
+
+
+def _rate(settings: TrainSettings, done: int, elapsed: float) -> float:
+    """The learning rate of step ``done + 1``: linear warm-up, then a cosine down to zero
+    over the steps or the time, whichever is further along."""
+    if done < settings.warmup_steps:
+        return settings.learning_rate * (done + 1) / (settings.warmup_steps + 1)
+    along = (done - settings.warmup_steps) / max(1, settings.steps - settings.warmup_steps)
+    if settings.max_seconds:
+        along = max(along, elapsed / settings.max_seconds)
+    return settings.learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(1.0, along)))
 
 
 def _parent(out: Path) -> Path:
