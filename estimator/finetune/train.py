@@ -40,6 +40,8 @@ from estimator.weights import model_path
 
 #: Built-in landmark models a user model can start from.
 BASES = ("pose_landmark_full", "pose_landmark_heavy")
+#: The loss terms that fit the labels (the rest keep the original model's outputs).
+LABEL_TERMS = ("labelled_xy", "labelled_refined", "labelled_heatmap")
 #: Crops used to measure each channel's scale for the adapters.
 CALIBRATION_FRAMES = 32
 
@@ -89,8 +91,8 @@ class TrainSettings:
 class Progress:
     """Where training is: ``step`` of ``total`` steps, the mean ``loss`` of the last
     steps, ``seconds_left`` (estimate), the validation figures when this step was
-    validated, and ``label_loss``: this step's loss on the labelled joints alone (the
-    fit to the labels, without the distillation terms)."""
+    validated, and ``label_loss``: this step's weighted loss terms on the labelled
+    joints alone (the fit to the labels, without the distillation terms)."""
 
     step: int
     total: int
@@ -163,8 +165,7 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
     calibration = next(batches(train_frames[:CALIBRATION_FRAMES], CALIBRATION_FRAMES, rng))[0]
     calibrate(student, calibration)
     variables = student.trainable_variables
-    learning_rate = tf.Variable(0.0, trainable=False, dtype=tf.float32)
-    optimizer = tf.keras.optimizers.Adam(learning_rate)
+    optimizer = tf.keras.optimizers.Adam(0.0)  # its rate is set before each step
     weights = LossWeights()
 
     @tf.function(reduce_retracing=True)
@@ -193,7 +194,7 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                                                     settings.augmentation):
                 if should_stop():
                     raise TrainingCancelled("training cancelled: no model was registered")
-                learning_rate.assign(_rate(settings, done, time.monotonic() - started))
+                optimizer.learning_rate.assign(_rate(settings, done, time.monotonic() - started))
                 terms = step(tf.constant(images), tf.constant(points, tf.float32),
                              tf.constant(labelled))
                 done += 1
@@ -226,7 +227,8 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
                         left = min(left, max(0.0, settings.max_seconds - elapsed))
                     progress(Progress(done, settings.steps, float(np.mean(losses[-20:])),
                                       left, figures,
-                                      float(terms["labelled_xy"] + terms["labelled_refined"])))
+                                      float(sum(getattr(weights, k) * terms[k]
+                                                for k in LABEL_TERMS))))
                 if done >= settings.steps or stopped != "completed":
                     break
         writer.close()
