@@ -65,8 +65,10 @@ def _bench_estimator():
     return module
 
 
-def run_ours(labels: list[lsp.Label], dataset: Path) -> tuple[list[list[np.ndarray]], list[float]]:
-    """Our people (each (33, 3) x_px, y_px, visibility) per photo, and seconds per photo.
+def run_ours(labels: list[lsp.Label], dataset: Path, landmark_model=None, desc: str = "ours"
+             ) -> tuple[list[list[np.ndarray]], list[float]]:
+    """Our people (each (33, 3) x_px, y_px, visibility) per photo, and seconds per photo;
+    with a user's trained ``landmark_model`` (bench/finetune.py) instead of the default.
 
     Photos are decoded as the CLI decodes them (``iter_frames``, large ones
     reduced, poses scaled back to the photo's pixels); the time is
@@ -77,10 +79,10 @@ def run_ours(labels: list[lsp.Label], dataset: Path) -> tuple[list[list[np.ndarr
     from estimator import PoseEstimator, iter_frames
     from estimator.video import in_source_pixels
 
-    estimator = PoseEstimator()
+    estimator = PoseEstimator(landmark_model=landmark_model)
     people, seconds = [], []
     try:
-        for label in tqdm(labels, desc="ours", unit="photo", file=sys.stderr):
+        for label in tqdm(labels, desc=desc, unit="photo", file=sys.stderr):
             frame = next(iter(iter_frames(dataset / label.image)))
             start = time.perf_counter()
             found = in_source_pixels(estimator.estimate_image(frame.image), frame)

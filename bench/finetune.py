@@ -48,6 +48,7 @@ sys.path[:0] = [str(ROOT), str(BENCH)]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import lsp_scoring as lsp  # noqa: E402
+from accuracy import run_ours  # noqa: E402  (the same photo path and timing)
 
 DATASET = ROOT.parent / "shared" / "datasets" / "lspet-dev"
 OUT_DIR = BENCH / "out"  # git-ignored
@@ -92,28 +93,6 @@ def train(dataset: Path, base: str, minutes: float, name: str):
     return model, time.monotonic() - started
 
 
-def run_photos(labels: list[lsp.Label], dataset: Path, landmark_model=None):
-    """People per photo ((33, 3) each) and seconds per photo, the product's photo path."""
-    from tqdm import tqdm
-
-    from estimator import PoseEstimator, iter_frames
-    from estimator.video import in_source_pixels
-
-    estimator = PoseEstimator(landmark_model=landmark_model)
-    people, seconds = [], []
-    tag = "before" if landmark_model is None else "after"
-    try:
-        for label in tqdm(labels, desc=tag, unit="photo", file=sys.stderr):
-            frame = next(iter(iter_frames(dataset / label.image)))
-            start = time.perf_counter()
-            found = in_source_pixels(estimator.estimate_image(frame.image), frame)
-            seconds.append(time.perf_counter() - start)
-            people.append([np.asarray(p.keypoints, dtype=np.float64) for p in found])
-    finally:
-        estimator.close()
-    return people, seconds
-
-
 def crop_speed(base: str, trained: Path, rounds: int = 200) -> tuple[float, float]:
     """Median ms per crop of the base and the trained file, interleaved, same runtime."""
     from estimator.landmarks import LandmarkModel
@@ -156,11 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.model:
             model, train_s = registry.load(args.model, MODELS), None
         else:
-            name = f"lsp-{args.base.removeprefix('pose_landmark_')}-{time.strftime('%Y%m%d-%H%M%S')}"
+            kind = args.base.removeprefix("pose_landmark_")
+            name = f"lsp-{kind}-{time.strftime('%Y%m%d-%H%M%S')}"
             model, train_s = train(args.dataset, args.base, args.minutes, name)
         labels = lsp.load_labels(args.dataset, "val")[: args.limit]
-        before, before_s = run_photos(labels, args.dataset)
-        after, after_s = run_photos(labels, args.dataset, model)
+        before, before_s = run_ours(labels, args.dataset, desc="before")
+        after, after_s = run_ours(labels, args.dataset, model, desc="after")
         base_ms, trained_ms = crop_speed(model.base, model.path)
     except Exception as exc:  # a benchmark reports, it does not crash with a traceback
         print(f"error: could not run: {type(exc).__name__}: {exc}", file=sys.stderr)
