@@ -13,4 +13,13 @@
 
 Importing this package imports no TensorFlow; the modules that need it import it
 themselves, and inference never does.
+
+Importing this package turns TensorFlow's oneDNN graph rewrites off (``TF_ENABLE_ONEDNN_OPTS=0``
+unless the user set it): with them, training the heavy network crashes TensorFlow 2.21
+(a general protection fault in a fused convolution, measured here); set before TensorFlow
+is imported, so import this package first.
 """
+
+import os
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
