@@ -27,6 +27,18 @@ from tests.dashboard.server import (
 ARTIFACTS_DIR = PROJECT_ROOT / "tests" / "artifacts"
 
 
+@pytest.fixture()
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A real SQLite store in ``tmp_path``, and the app under test (AppTest) pointed at it
+    and at ``tmp_path/data`` as its data folder."""
+    from analysis import Store
+
+    url = f"sqlite:///{tmp_path / 'posture.db'}"
+    monkeypatch.setenv("POSTURE_DB_URL", url)
+    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
+    return Store(url)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """``tests/artifacts/``: screenshots and downloads of the browser tests (git-ignored)."""

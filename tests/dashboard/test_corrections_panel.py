@@ -20,14 +20,6 @@ from tests.dashboard.test_pages import open_page
 TOL_DEG = 0.1  # angles recomputed from the stored (fixed-point) poses
 
 
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'posture.db'}"
-    monkeypatch.setenv("POSTURE_DB_URL", url)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
-    return Store(url)
-
-
 def widget(at: AppTest, kind: str, label: str):
     """The swap panel's widget of that label (the trim panel has its own "First frame")."""
     found = [w for w in at.get(kind) if w.label == label

@@ -33,14 +33,6 @@ TIMEOUT_S = 60
 
 
 @pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'posture.db'}"
-    monkeypatch.setenv("POSTURE_DB_URL", url)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
-    return Store(url)
-
-
-@pytest.fixture()
 def media(monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
     """Every file the app hands to the browser (downloads, images), by media id."""
     served: dict[str, bytes] = {}

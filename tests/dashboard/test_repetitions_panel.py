@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis.repetitions import RepSettings
@@ -15,14 +14,6 @@ from tests.dashboard.conftest import make_synthetic_clip
 from tests.dashboard.server import PROJECT_ROOT
 
 APP = str(PROJECT_ROOT / "streamlit_app.py")
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'posture.db'}"
-    monkeypatch.setenv("POSTURE_DB_URL", url)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
-    return Store(url)
 
 
 def clip_view(store: Store, tmp_path: Path) -> tuple[AppTest, int]:

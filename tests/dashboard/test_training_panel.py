@@ -27,14 +27,6 @@ CORRECTED_FRAMES = (10, 20, 30, 40, 50)  # five: the fewest the dashboard trains
 RUN_TIMEOUT_S = 600.0
 
 
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Store:
-    url = f"sqlite:///{tmp_path / 'posture.db'}"
-    monkeypatch.setenv("POSTURE_DB_URL", url)
-    monkeypatch.setenv("POSTURE_DATA_DIR", str(tmp_path / "data"))
-    return Store(url)
-
-
 def correct_knees(store: Store, clip_id: int, frames=CORRECTED_FRAMES) -> None:
     """A coach moves the left knee in each of ``frames`` (a few pixels outwards)."""
     for frame in frames:
