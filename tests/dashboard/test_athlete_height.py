@@ -9,7 +9,7 @@ import pytest
 from analysis import AnalysisError
 from analysis.store import Store
 from dashboard.height import parse_height
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 
 
 @pytest.mark.parametrize("typed, metres", [

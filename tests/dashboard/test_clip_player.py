@@ -16,7 +16,7 @@ from dashboard.annotate import MIN_LABELLED_PERSON_PX
 from dashboard.frames import build_preview
 from dashboard.player import MAX_FRAME_HEIGHT_PX, fit_width
 from tests.dashboard.conftest import make_synthetic_clip, squat_poses
-from tests.dashboard.test_pages import media, open_page, store  # noqa: F401 -- fixtures
+from tests.dashboard.test_pages import media, open_page  # noqa: F401 -- the media fixture
 
 
 def with_preview(store: Store, tmp_path: Path, **options) -> int:  # noqa: F811

@@ -14,7 +14,7 @@ import numpy as np
 from analysis.store import Store
 from dashboard.escape import md
 from tests.dashboard.test_clip_player import frame_caption, player_args, with_preview
-from tests.dashboard.test_pages import media, open_page, store  # noqa: F401 -- fixtures
+from tests.dashboard.test_pages import media, open_page  # noqa: F401 -- the media fixture
 
 
 def metric(at, label: str) -> str:

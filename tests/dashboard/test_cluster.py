@@ -19,7 +19,7 @@ from analysis.store import Store
 from dashboard import cluster
 from dashboard.jobs import NewSession
 from tests.analysis.batch_media import active_rows, cut_clip
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 from tests.postgres import postgres_server  # noqa: F401 -- fixture
 
 

@@ -16,7 +16,7 @@ import pytest
 from analysis.store import Store
 from dashboard.frames import build_preview
 from tests.dashboard.conftest import make_synthetic_clip
-from tests.dashboard.test_pages import media, open_page, store  # noqa: F401
+from tests.dashboard.test_pages import media, open_page  # noqa: F401 -- the media fixture
 
 
 def two_tempos(store: Store, folder: Path, previews: bool = True,  # noqa: F811

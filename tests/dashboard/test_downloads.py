@@ -12,7 +12,12 @@ import numpy as np
 
 from analysis.store import Store
 from tests.dashboard.conftest import make_synthetic_clip
-from tests.dashboard.test_pages import add_photo, download, media, open_page, store  # noqa: F401
+from tests.dashboard.test_pages import (  # noqa: F401 -- the media fixture
+    add_photo,
+    download,
+    media,
+    open_page,
+)
 
 
 def _video_size(path: str) -> tuple[int, int]:

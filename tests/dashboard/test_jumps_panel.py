@@ -11,7 +11,7 @@ from analysis.store import Store, TrackResult
 from analysis.track import analyse_track
 from tests.analysis.test_jump_store import jump_poses
 from tests.dashboard.conftest import make_synthetic_clip
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 
 
 def jump_clip_in_store(store: Store, folder: Path) -> int:  # noqa: F811

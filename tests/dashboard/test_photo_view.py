@@ -13,7 +13,7 @@ from analysis.pipeline import PipelineSettings, analyse_poses, file_sha256
 from analysis.store import Store, TrackResult
 from estimator.keypoints import KEYPOINT_INDEX
 from tests.dashboard.conftest import squat_poses
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 
 
 def photo_with_a_hidden_elbow(store: Store, folder: Path) -> int:  # noqa: F811

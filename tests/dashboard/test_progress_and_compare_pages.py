@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analysis.store import Store
 from tests.dashboard.conftest import make_synthetic_clip
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 
 DAY = dt.date(2026, 3, 2)
 

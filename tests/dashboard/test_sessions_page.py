@@ -10,7 +10,7 @@ from pathlib import Path
 from analysis.store import Store
 from dashboard.escape import shown
 from tests.dashboard.conftest import make_synthetic_clip
-from tests.dashboard.test_pages import open_page, store  # noqa: F401 -- fixture
+from tests.dashboard.test_pages import open_page
 
 
 def test_saving_a_session_says_so_and_the_selector_stays_on_it(
