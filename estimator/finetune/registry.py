@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from estimator.errors import EstimatorError
+from estimator.weights import sha256_of
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: The data folder's variable, as ``analysis.files.DATA_DIR_ENV``.
@@ -98,14 +99,6 @@ def valid_name(name: str) -> str:
 def _utc_now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace(
         "+00:00", "Z")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -303,7 +296,7 @@ def load(name: str, root: Path | None = None) -> UserModel:
     model = _read(folder)
     if not model.path.is_file():
         raise ModelError(f"model {name!r}: its file {MODEL_FILE} is missing")
-    if _sha256(model.path) != model.sha256:
+    if sha256_of(model.path) != model.sha256:
         raise ModelError(f"model {name!r}: {MODEL_FILE} does not match the sha256 of its "
                          "manifest (changed or corrupt since it was trained)")
     _check_file(model)

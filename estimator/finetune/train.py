@@ -22,7 +22,6 @@ Imports TensorFlow (only when :func:`fine_tune` runs).
 
 from __future__ import annotations
 
-import hashlib
 import math
 import shutil
 import tempfile
@@ -35,8 +34,8 @@ import numpy as np
 
 from estimator.finetune.crops import Augmentation, batches
 from estimator.finetune.labels import LabelledFrame, LabelsError, read_labels
-from estimator.finetune.registry import UserModel, register, valid_name
-from estimator.weights import model_path
+from estimator.finetune.registry import ModelError, UserModel, register, valid_name
+from estimator.weights import model_path, sha256_of
 
 #: Built-in landmark models a user model can start from.
 BASES = ("pose_landmark_full", "pose_landmark_heavy")
@@ -125,7 +124,7 @@ def _better(a: dict, b: dict) -> bool:
 
 
 def _labels_summary(path: Path, frames: list[LabelledFrame]) -> dict:
-    return {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+    return {"file": path.name, "sha256": sha256_of(path),
             "frames": len(frames), "joints": int(sum(f.count for f in frames))}
 
 
@@ -141,7 +140,6 @@ def fine_tune(labels: str | Path, out: str | Path, settings: TrainSettings = Tra
     labels, out = Path(labels), Path(out)
     valid_name(out.name)
     if out.exists():  # before any work; register checks again at the end
-        from estimator.finetune.registry import ModelError
         raise ModelError(f"a trained model named {out.name!r} already exists: choose another name")
     frames = read_labels(labels, splits=None)
     train_frames, val_frames = split_validation(frames, settings.holdout, settings.seed)
