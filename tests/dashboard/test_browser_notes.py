@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 NOTE = "Knees <out> & eyes up"
@@ -21,17 +22,35 @@ def _open(page, url: str) -> None:
     page.wait_for_timeout(3000)  # the player reports its first frame: the page settles
 
 
+def _fill_when_settled(page, container: str, text: str, attempts: int = 5) -> None:
+    """Fill the text area in `container` once the page shows exactly one live copy of it.
+
+    While a rerun is under way (the player reports frames), Streamlit keeps the previous
+    run's element beside the new one, marked stale; a fill can land on either or be
+    replaced by the rerun, so it is checked and repeated.
+    """
+    live = f"{container}[data-stale='false'] textarea"
+    for _ in range(attempts):
+        page.wait_for_function(
+            f"document.querySelectorAll({container + ' textarea'!r}).length === 1"
+            f" && document.querySelectorAll({live!r}).length === 1", timeout=60_000)
+        try:
+            page.locator(live).fill(text, timeout=5_000)
+            page.wait_for_timeout(500)
+            if page.locator(live).input_value(timeout=5_000) == text:
+                return
+        except PlaywrightError:
+            pass  # a rerun replaced the element between the check and the fill
+    raise AssertionError(f"the text area {container} never held the text")
+
+
 def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_parkour_app, browser_page,
                                                         artifacts_dir: Path) -> None:
     url, store, clip_id = analysed_parkour_app
     clip = store.get_clip(clip_id)
     page = browser_page
     _open(page, url)
-    note_box = f".st-key-notes_text_{clip_id} textarea"
-    # while a rerun finishes, the stale text area and the new one are both on the page
-    page.wait_for_function(f"document.querySelectorAll({note_box!r}).length === 1",
-                           timeout=60_000)
-    page.locator(note_box).fill(NOTE)
+    _fill_when_settled(page, f".st-key-notes_text_{clip_id}", NOTE)
     page.get_by_role("button", name="Add note").click()
     page.get_by_text(f"0.00 s · Note in frame 0: {NOTE}").wait_for(timeout=60_000)
 
