@@ -34,6 +34,7 @@ the media).
 from __future__ import annotations
 
 import functools
+import os
 import random
 import statistics
 import sys
@@ -55,6 +56,7 @@ from tests.dashboard.server import (  # noqa: E402
     stop_streamlit,
 )
 
+CPU_USERS = {"server": "streamlit_app.py", "browser": "chromium"}
 CLIP = PROJECT_ROOT.parent / "shared" / "media" / "parkour_walk.mp4"
 CLIP_FRAMES = 230
 CLIP_SIZE = (1768, 994)
@@ -127,21 +129,65 @@ class SocketClock:
         return None
 
 
+def cpu_seconds(match: str) -> float:
+    """CPU seconds (user + system) used so far by the live processes whose command line
+    contains ``match`` (Linux ``/proc``): who took the 2 cores during an upload."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if match not in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
+def wait_for_warm_up(timings: Path, timeout_s: float = 120.0) -> float:
+    """Wait until the server's background warm-up (:mod:`dashboard.warmup`, started by
+    the first page load) has finished, as it has by the time a user has chosen a file;
+    its duration in seconds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        done = [float(line.split()[1]) / 1000 for line in timings.read_text().splitlines()
+                if line.startswith("warm_up ")] if timings.exists() else []
+        if done:
+            return done[0]
+        time.sleep(0.2)
+    raise TimeoutError("the server's warm-up did not finish in time")
+
+
 def upload_to_results(page, session_title: str) -> float:
     page.get_by_role("link", name="Analyse").first.click()  # same browser session
     page.get_by_role("heading", name="Analyse").wait_for(timeout=60_000)
     page.get_by_label("Title").fill(session_title)
     page.get_by_label("Title").press("Tab")
     page.wait_for_timeout(500)
+    cpu_before = {who: cpu_seconds(match) for who, match in CPU_USERS.items()}
     start = time.perf_counter()
+    marks = [start]
     page.locator("input[type='file']").set_input_files(str(CLIP))
     page.get_by_text("parkour_walk.mp4").first.wait_for(timeout=60_000)
+    marks.append(time.perf_counter())
     page.get_by_role("button", name="Analyse", exact=True).click()
     page.get_by_role("heading", name="Clip view").wait_for(timeout=ANALYSIS_TIMEOUT_MS)
+    marks.append(time.perf_counter())
     # The frame: a still image, or the player once the clip's preview exists (round 2 on).
     page.locator(f"[data-testid='stImage'] img, {PLAYER}").first.wait_for(timeout=120_000)
+    marks.append(time.perf_counter())
     page.locator(CLIP_CHART).first.wait_for(timeout=120_000)
-    return time.perf_counter() - start
+    marks.append(time.perf_counter())
+    steps = ", ".join(f"{name} {b - a:.2f} s" for name, a, b in zip(
+        ("file listed", "analysed to Clip view", "frame shown", "chart shown"),
+        marks, marks[1:], strict=False))
+    used = ", ".join(f"{who} {cpu_seconds(match) - cpu_before[who]:.1f}"
+                     for who, match in CPU_USERS.items())
+    print(f"    ({steps}; CPU seconds used meanwhile: {used})")
+    return marks[-1] - start
 
 
 def wait_for_previews(data_dir: Path) -> bool:
@@ -272,6 +318,9 @@ def main() -> int:
             page.get_by_label("Name").fill("Bench Athlete")
             page.get_by_role("button", name="Create athlete").click()
             page.get_by_text("Bench Athlete").first.wait_for(timeout=30_000)
+            warmed = wait_for_warm_up(timings)
+            print(f"server warm-up (models, the pages' modules) took {warmed:.1f} s, waited for "
+                  "before the first upload")
             print("upload to results through the app, each after the estimator alone:")
             for round_ in range(1, rounds + 1):
                 alone = estimator_seconds()

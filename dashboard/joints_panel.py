@@ -21,12 +21,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import streamlit as st
-from streamlit_image_coordinates import streamlit_image_coordinates
 
 from analysis import ClipInfo, Store
 from analysis.correction_store import joint_label
 from analysis.labelled_frames import export_labels, labelled_frames
 from dashboard.annotate import track_label
+from dashboard.clickable_frame import clickable_frame, clip_pixels
 from dashboard.clipdata import ClipData, frame_image, frame_reader
 from dashboard.escape import md
 from dashboard.state import USER_ERRORS, one_line, user_errors
@@ -43,17 +43,6 @@ PICK_RADIUS = 0.06
 CHOICES = tuple(n for n in KEYPOINT_NAMES
                 if not n.startswith(("left_eye", "right_eye", "mouth")) or n in
                 ("left_eye", "right_eye"))
-SHOWN_WIDTH = 640
-
-
-def clip_pixels(click: dict, image_size: tuple[int, int], scale: float) -> tuple[float, float]:
-    """A click (``x``, ``y`` in the shown image's CSS pixels, ``width``, ``height`` its
-    shown size) -> (x, y) in the clip's pixels, for an image of ``image_size`` (w, h)
-    pixels drawn at ``scale`` image pixels per clip pixel."""
-    width, height = image_size
-    sx = width / max(float(click.get("width") or width), 1.0)
-    sy = height / max(float(click.get("height") or height), 1.0)
-    return float(click["x"]) * sx / scale, float(click["y"]) * sy / scale
 
 
 def nearest_joint(keypoints: np.ndarray, point: tuple[float, float], radius: float
@@ -131,9 +120,7 @@ def joints_panel(store: Store, clip: ClipInfo, data: ClipData, track_id: int | N
     scale = frame_reader(clip).scale
     image_col, side_col = st.columns([2, 1], gap="medium")
     with image_col, st.container(key="joints_image"):
-        click = streamlit_image_coordinates(image, width=min(SHOWN_WIDTH, image.shape[1]),
-                                            key=f"joints_{clip.id}_{track_id}_{frame}",
-                                            cursor="crosshair")
+        click = clickable_frame(image, key=f"joints_{clip.id}_{track_id}_{frame}")
     if click and click.get("unix_time") != st.session_state.get(SEEN):
         st.session_state[SEEN] = click.get("unix_time")
         point = clip_pixels(click, (image.shape[1], image.shape[0]), scale)

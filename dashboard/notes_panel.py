@@ -17,13 +17,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import streamlit as st
-from streamlit_image_coordinates import streamlit_image_coordinates
 
 from analysis import ClipInfo, Store
 from analysis.store.models import NOTE_KINDS
+from dashboard.clickable_frame import clickable_frame, clip_pixels
 from dashboard.clipdata import ClipData, frame_image, frame_reader
 from dashboard.escape import md
-from dashboard.joints_panel import clip_pixels
 from dashboard.note_drawing import draw_notes
 from dashboard.state import USER_ERRORS, one_line, user_errors
 
@@ -31,7 +30,6 @@ TOOLS = {"Write only": None, "Marker": "marker", "Line": "line", "Angle": "angle
 OUTCOME = "notes_outcome"
 SEEN = "notes_click_seen"
 AUTHOR = "corrections_author"  # who writes: typed in the corrections panel
-SHOWN_WIDTH = 640
 
 
 def _points_key(clip_id: int, frame: int, kind: str) -> str:
@@ -116,9 +114,7 @@ def notes_panel(store: Store, clip: ClipInfo, data: ClipData, athlete_track: int
     scale = frame_reader(clip).scale
     draw_notes(image, [n for n in notes if n.frame == frame], scale)
     with image_col, st.container(key="notes_image"):
-        click = streamlit_image_coordinates(
-            image[:, :, ::-1], width=min(SHOWN_WIDTH, image.shape[1]),
-            key=f"notes_image_{clip.id}_{frame}", cursor="crosshair")
+        click = clickable_frame(image[:, :, ::-1], key=f"notes_image_{clip.id}_{frame}")
     if tool is not None and click and click.get("unix_time") != st.session_state.get(SEEN):
         st.session_state[SEEN] = click.get("unix_time")
         key = _points_key(clip.id, frame, tool)

@@ -11,6 +11,7 @@ from analysis import files as datafiles
 from dashboard import charts, cluster, jobs, widgets
 from dashboard.escape import md
 from dashboard.height import height_input, parse_height
+from dashboard.preload import preload_result_views
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -298,3 +299,6 @@ cluster_job = st.session_state.get(cluster.JOB)
 if cluster_job is not None:
     st.subheader("On the cluster" if cluster_job.running else "Last batch on the cluster")
     cluster.follow(cluster_job)
+
+if not busy:  # hidden: the charts' code loads while the user chooses files
+    preload_result_views()

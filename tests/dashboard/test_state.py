@@ -14,3 +14,12 @@ def test_the_default_estimator_loads_in_the_background_once_per_process():
     estimator = state.get_estimator(state.DEFAULT_MAX_PEOPLE)
     assert estimator.max_people == state.DEFAULT_MAX_PEOPLE
     assert state.get_estimator(state.DEFAULT_MAX_PEOPLE) is estimator
+
+
+def test_the_warm_up_imports_what_the_pages_import_but_tensorflow():
+    modules = warmup.page_imports()
+    # the Clip view's panels and players, the Live page's WebRTC, the charts
+    assert {"dashboard.player", "dashboard.joints_panel", "dashboard.notes_panel",
+            "dashboard.charts", "streamlit_webrtc"} <= set(modules)
+    assert not any(m.split(".")[0] == "tensorflow" for m in modules)
+    assert modules == sorted(set(modules))

@@ -1,0 +1,33 @@
+"""The Analyse page has the browser load the result views' code while the user chooses
+files: one Plotly chart and one table, drawn hidden."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from analysis.store import Store
+from dashboard.preload import PRELOAD_KEY
+from tests.dashboard.server import PROJECT_ROOT
+
+
+def _blocks_keyed(node, key: str) -> list:
+    """The blocks under ``node`` made by ``st.container(key=key)`` (their id ends with
+    the key)."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        proto = getattr(child, "proto", None)
+        if proto is not None and str(getattr(proto, "id", "")).endswith(f"-{key}"):
+            found.append(child)
+        found += _blocks_keyed(child, key)
+    return found
+
+
+def test_the_analyse_page_draws_a_hidden_chart_and_table(store: Store):
+    at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=60).run()
+    assert not at.exception
+    preload = _blocks_keyed(at.main, PRELOAD_KEY)
+    assert len(preload) == 1
+    kinds = sorted(getattr(e, "type", "") for e in preload[0].children.values())
+    assert kinds == ["arrow_data_frame", "plotly_chart"]
+    styles = " ".join(h.proto.body for h in at.get("html"))
+    assert f".st-key-{PRELOAD_KEY}{{display:none !important}}" in styles
