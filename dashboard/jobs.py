@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from analysis import AnalysisCancelled, AnalysisError, PipelineSettings, Store, run_file
 from analysis import files as datafiles
-from dashboard.frames import build_preview, load_preview
+from dashboard.frames import Preview, build_preview, load_preview
 from dashboard.state import one_line, timed
 
 if TYPE_CHECKING:
@@ -117,8 +117,21 @@ def save_uploads(uploads: Sequence[Any], folder: Path) -> list[FileRun]:
     return runs
 
 
-def ensure_preview(source: Path, key: str, folder: Path) -> Future:
-    """Build the frame-slider preview of ``source`` in the background, once per key."""
+#: After an analysis, the preview starts this much later: the page switches to the Clip
+#: view, whose first drawing (about 0.7 s here) would otherwise share the cores and the
+#: interpreter's lock with the decoder and encoder. Asked for meanwhile (the Clip view
+#: does), the same delayed build is returned.
+PREVIEW_DELAY_S = 2.0
+
+
+def _build_later(delay_s: float, source: Path, folder: Path, key: str) -> Preview:
+    time.sleep(delay_s)
+    return build_preview(source, folder, key)
+
+
+def ensure_preview(source: Path, key: str, folder: Path, delay_s: float = 0.0) -> Future:
+    """Build the frame-slider preview of ``source`` in the background, once per key,
+    starting ``delay_s`` seconds from now (when not asked for already)."""
     with _PREVIEW_LOCK:
         future = _PREVIEW_FUTURES.get(key)
         if future is not None and not (future.done() and future.exception() is not None):
@@ -127,7 +140,7 @@ def ensure_preview(source: Path, key: str, folder: Path) -> Future:
             future = Future()
             future.set_result(load_preview(folder, key))
         else:
-            future = _PREVIEWS.submit(build_preview, source, folder, key)
+            future = _PREVIEWS.submit(_build_later, delay_s, source, folder, key)
         _PREVIEW_FUTURES[key] = future
         return future
 
@@ -315,7 +328,8 @@ class AnalysisJob:
                 if outcome.reused:
                     item.message = "Already analysed in this session: stored results shown."
                 if self.previews is not None and clip.kind == "video":
-                    ensure_preview(Path(clip.stored_path), clip.sha256, self.previews)
+                    ensure_preview(Path(clip.stored_path), clip.sha256, self.previews,
+                                   delay_s=PREVIEW_DELAY_S)
         finally:
             item.seconds = time.monotonic() - began
             item.eta_s = None

@@ -104,6 +104,22 @@ def test_previews_are_built_at_a_lower_cpu_priority():
     assert niceness() == here  # the page's own thread is untouched
 
 
+def test_a_delayed_preview_starts_later_and_an_early_request_shares_it(tmp_path: Path):
+    from dashboard.video_export import write_mp4
+
+    clip = tmp_path / "shade.mp4"
+    write_mp4(((np.full((48, 64, 3), 10 * i, np.uint8), i / 10) for i in range(10)), clip,
+              fps=10.0)
+    began = time.monotonic()
+    future = jobs.ensure_preview(clip, "delayed-key", tmp_path / "previews", delay_s=1.0)
+    # The Clip view asks for it meanwhile: the same build, not a second one at once.
+    assert jobs.ensure_preview(clip, "delayed-key", tmp_path / "previews") is future
+    assert not future.done()
+    preview = future.result(timeout=60)
+    assert time.monotonic() - began >= 1.0
+    assert len(preview.times) == 10
+
+
 @pytest.fixture(scope="module")
 def estimator():
     from estimator import PoseEstimator
