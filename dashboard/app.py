@@ -16,6 +16,7 @@ from dashboard.state import (
     CURRENT_CLIP,
     get_store,
     one_line,
+    timed,
     user_errors,
 )
 from dashboard.warmup import warm_up
@@ -82,7 +83,8 @@ def run() -> None:
     with user_errors():
         get_store()
         open_linked()
-        page.run()
+        with timed(f"page:{page.url_path or 'home'}"):  # read by bench/dashboard.py
+            page.run()
 
 
 LINKED = "posture_linked"  # session state: {parameter: (value, error or None)} followed
