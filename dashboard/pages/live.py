@@ -17,6 +17,7 @@ from dashboard.live import LiveProcessor, live_estimator
 from dashboard.live_network import restrict_host_addresses, rtc_configuration
 from dashboard.live_recording import NothingRecorded, Recorder, analyse_recording
 from dashboard.live_replay import DelayedTrack
+from dashboard.live_track import use_prompt_track
 from dashboard.state import (
     CURRENT_ATHLETE,
     CURRENT_CLIP,
@@ -39,6 +40,7 @@ CONSTRAINTS = {"video": {"width": {"ideal": 640}, "height": {"ideal": 480},
                          "frameRate": {"ideal": 30}}, "audio": False}
 
 restrict_host_addresses()
+use_prompt_track()  # each analysed frame sent as soon as it is ready
 store = get_store()
 st.title("Live")
 st.caption(
