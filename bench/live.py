@@ -14,6 +14,14 @@ presented (``requestVideoFrameCallback``). So:
   (canvas -> encoder -> loopback -> server decode -> pose, angles, drawing ->
   encode -> browser decode -> presented).
 
+The stamp is drawn twice, top left and bottom right, and a frame counts when either
+copy reads with its check bits: the server's drawing (the athlete's label over a head
+near the top) covered the single top-left stamp for runs of frames, which until then
+were counted as never received (18-19 frames/s measured where the browser presented 26).
+Beside the figures, the browser's own counts for the video coming back (WebRTC
+``inbound-rtp`` statistics: frames received, decoded, dropped; packets lost; frames
+presented), so a shortfall shows where it happens.
+
 One athlete ("One athlete": single-person mode) and two people ("Several
 people", the clip's two). Peer, in the same run: the estimator alone
 (:class:`estimator.LiveTracker`, single-person) on the same 640x480 frames.
@@ -89,6 +97,14 @@ def main() -> None:
                   if people == "one" else "")
         print(f"  {label}: {fps:5.1f} fps analysed end to end, latency median {median:5.0f} ms, "
               f"p90 {p90:5.0f} ms ({frames} frames); page said: {result['page_rate']}{target}")
+        inbound = result.get("inbound", {})
+        if inbound:
+            print(f"      browser, per second of video coming back: "
+                  f"{inbound['framesReceived']:.1f} frames received, "
+                  f"{inbound['framesDecoded']:.1f} decoded, {inbound['framesDropped']:.1f} "
+                  f"dropped, {inbound['packetsLost']:.1f} packets lost; "
+                  f"{result.get('presented', 0):.1f} presented "
+                  f"({result.get('callbacks', 0):.1f} frame callbacks)")
     alone = estimator_alone()
     print(f"  peer, estimator alone (LiveTracker, one person, same frames, no WebRTC): "
           f"{alone:5.1f} fps; load average now {os.getloadavg()[0]:.2f}")

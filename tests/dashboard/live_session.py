@@ -41,10 +41,19 @@ from tests.dashboard.server import (  # noqa: E402
 #: Stamp: 16 cells of CELL pixels along the top-left edge, white for 1.
 STAMP_JS = r"""
 (() => {
-  const CELL = 16, BITS = 16;
+  const CELL = 16, BITS = 16, W = CELL * BITS + 8, H = CELL + 8;
+  // top left and bottom right: the server's drawing (a label over a head near the top)
+  // can cover one copy for a while; a frame counts when either reads with its check
+  const CORNERS = [[0, 0], [640 - W, 480 - H]];
   // 12 bits of counter and 4 of check: a stamp blurred by the codec is not misread.
   const code = (n) => n | ((((n * 7) + 3) & 0xf) << 12);
-  window.__live = {sent: {}, recv: [], counter: 0};
+  window.__live = {sent: {}, recv: [], counter: 0, pcs: []};
+  // The page's peer connections, for the browser's own counts of the frames coming back.
+  const OrigPC = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (...args) {
+    const pc = new OrigPC(...args); window.__live.pcs.push(pc); return pc;
+  };
+  window.RTCPeerConnection.prototype = OrigPC.prototype;
   const orig = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (constraints) => {
     const cam = await orig(constraints);
@@ -57,10 +66,12 @@ STAMP_JS = r"""
     const draw = () => {
       ctx.drawImage(video, 0, 0, 640, 480);
       const n = (++window.__live.counter) & 0xfff, word = code(n);
-      ctx.fillStyle = '#000'; ctx.fillRect(0, 0, CELL * BITS + 8, CELL + 8);
-      for (let b = 0; b < BITS; b++) {
-        ctx.fillStyle = (word >> b) & 1 ? '#fff' : '#000';
-        ctx.fillRect(4 + b * CELL, 4, CELL, CELL);
+      for (const [x0, y0] of CORNERS) {  // two copies: a drawing may cover one
+        ctx.fillStyle = '#000'; ctx.fillRect(x0, y0, W, H);
+        for (let b = 0; b < BITS; b++) {
+          ctx.fillStyle = (word >> b) & 1 ? '#fff' : '#000';
+          ctx.fillRect(x0 + 4 + b * CELL, y0 + 4, CELL, CELL);
+        }
       }
       window.__live.sent[n] = performance.now();
       video.requestVideoFrameCallback(draw);
@@ -72,19 +83,25 @@ STAMP_JS = r"""
         v.__watched = true;
         const c = document.createElement('canvas'); c.width = CELL * BITS + 8; c.height = CELL + 8;
         const cx = c.getContext('2d', {willReadFrequently: true});
-        const read = (now) => {
+        const read = (now, meta) => {
+          window.__live.presented = (window.__live.presented || 0) + 1;
+          window.__live.lastPresented = meta ? meta.presentedFrames : 0;
           if (v.videoWidth > 0) {  // the sender may scale the picture down under load
             const kx = v.videoWidth / 640, ky = v.videoHeight / 480;
-            cx.drawImage(v, 0, 0, c.width * kx, c.height * ky, 0, 0, c.width, c.height);
-            const px = cx.getImageData(0, 0, c.width, c.height).data;
-            let n = 0;
-            for (let b = 0; b < BITS; b++) {
-              const x = 4 + b * CELL + CELL / 2, y = 4 + CELL / 2;
-              if (px[(y * c.width + x) * 4] > 128) n |= 1 << b;
-            }
-            const sent = window.__live.sent[n & 0xfff];
-            if (sent !== undefined && code(n & 0xfff) === n) {
-              window.__live.recv.push([n, now, now - sent]);
+            for (const [x0, y0] of CORNERS) {
+              cx.drawImage(v, x0 * kx, y0 * ky, c.width * kx, c.height * ky,
+                           0, 0, c.width, c.height);
+              const px = cx.getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let b = 0; b < BITS; b++) {
+                const x = 4 + b * CELL + CELL / 2, y = 4 + CELL / 2;
+                if (px[(y * c.width + x) * 4] > 128) n |= 1 << b;
+              }
+              const sent = window.__live.sent[n & 0xfff];
+              if (sent !== undefined && code(n & 0xfff) === n) {
+                window.__live.recv.push([n, now, now - sent]);
+                break;
+              }
             }
           }
           v.requestVideoFrameCallback(read);
@@ -97,6 +114,23 @@ STAMP_JS = r"""
     return canvas.captureStream(30);
   };
 })();
+"""
+
+
+#: The browser's counts for the video coming back (``inbound-rtp``), summed over the
+#: page's peer connections: frames received, decoded, dropped before display.
+INBOUND_STATS_JS = r"""
+async () => {
+  const out = {framesReceived: 0, framesDecoded: 0, framesDropped: 0, packetsLost: 0};
+  for (const pc of window.__live.pcs) {
+    const stats = await pc.getStats();
+    stats.forEach((s) => {
+      if (s.type === 'inbound-rtp' && s.kind === 'video')
+        for (const k of Object.keys(out)) out[k] += s[k] || 0;
+    });
+  }
+  return out;
+}
 """
 
 
@@ -225,10 +259,18 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
                 frames = [f for f in page.frames if f != page.main_frame]
                 target = next(f for f in frames  # the camera's iframe (not the replay's)
                               if f.evaluate("window.__live ? window.__live.counter : 0") > 0)
-                target.evaluate("window.__live.recv = []")
+                target.evaluate("window.__live.recv = []; window.__live.presented = 0")
+                before = target.evaluate(INBOUND_STATS_JS)
+                shown_before = target.evaluate("window.__live.lastPresented || 0")
                 page.wait_for_timeout(int(seconds * 1000))
                 recv = target.evaluate("window.__live.recv")
+                after = target.evaluate(INBOUND_STATS_JS)
+                result["callbacks"] = target.evaluate("window.__live.presented") / seconds
+                result["presented"] = (target.evaluate("window.__live.lastPresented || 0")
+                                       - shown_before) / seconds
                 result["received"] = recv
+                result["inbound"] = {k: (after.get(k, 0) - before.get(k, 0)) / seconds
+                                     for k in after}
                 result["page_rate"] = page.get_by_text("frames/s analysed").first.locator(
                     "xpath=..").inner_text()
             else:
