@@ -249,6 +249,16 @@ def _followed(item: jobs.FileRun) -> None:
     st.plotly_chart(fig, theme=None, config=charts.GRAPH_CONFIG, key="analyse_followed")
 
 
+def _open_the_clip(job: jobs.AnalysisJob) -> None:
+    """The batch has just finished (seen now): one clip with people in it opens in the
+    Clip view (this ends the run); otherwise nothing happens."""
+    st.session_state[JOB_SEEN] = True
+    done = [f for f in job.files if f.status == "done" and f.clip_id is not None]
+    if len(job.files) == 1 and len(done) == 1 and done[0].people:
+        st.session_state[CURRENT_CLIP] = done[0].clip_id
+        st.switch_page("dashboard/pages/clip_view.py")
+
+
 #: The progress is redrawn once a second: on 2 cores, with the browser on the same
 #: machine, redrawing every half second slowed the analysis by about a quarter.
 PROGRESS_EVERY_S = 1.0
@@ -271,17 +281,13 @@ def _progress() -> None:
             job.cancel.set()
             st.caption("Stopping after the current frame…")
     elif not st.session_state.get(JOB_SEEN, True):
-        st.rerun()  # the whole page, once: results below, or straight to the clip
+        _open_the_clip(job)  # one clip: straight to it, without another run of this page
+        st.rerun()  # the whole page, once: the results below
 
 
 job = st.session_state.get(JOB)
 if job is not None and not job.running and not st.session_state.get(JOB_SEEN, True):
-    # The batch has just finished: one clip with people in it opens in the Clip view.
-    st.session_state[JOB_SEEN] = True
-    done = [f for f in job.files if f.status == "done" and f.clip_id is not None]
-    if len(job.files) == 1 and len(done) == 1 and done[0].people:
-        st.session_state[CURRENT_CLIP] = done[0].clip_id
-        st.switch_page("dashboard/pages/clip_view.py")
+    _open_the_clip(job)
 
 if job is not None:
     st.subheader("Progress" if job.running else "Last run")
