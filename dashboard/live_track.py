@@ -93,15 +93,17 @@ class PromptVideoProcessTrack(AsyncVideoProcessTrack):
         if self._pump is None:
             self._pump = self._loop.create_task(self._take_input())
 
-        result = await self._next_result()
-        if result is None and self._input_error is not None:
-            raise MediaStreamError
-        if result is None:  # stalled: the last picture again, or the camera's own
+        while True:
+            result = await self._next_result()
+            if result is None and self._input_error is not None:
+                raise MediaStreamError
+            if result is not None:
+                self._last_out_frame = result
+                break
+            # stalled: the last picture again, or the camera's own (none yet: wait on)
             result = self._last_out_frame or self._latest_in
-            if result is None:
-                return await self.recv()
-        else:
-            self._last_out_frame = result
+            if result is not None:
+                break
         # The encoder needs rising timestamps; a picture sent again gets the next one.
         if self._sent_pts is not None and (result.pts is None or result.pts <= self._sent_pts):
             result.pts = self._sent_pts + 1
@@ -138,4 +140,3 @@ def use_prompt_track() -> None:
     import streamlit_webrtc.webrtc
 
     streamlit_webrtc.webrtc.AsyncVideoProcessTrack = PromptVideoProcessTrack
-

@@ -1,8 +1,7 @@
 """Start-up work done in the background on the first page load, so that the first
 analysis and the first Clip view of a server do not wait for it: the default
-estimator's models (and their first inference), every module the pages import, and the
-first use of the libraries that pay a one-off cost (Plotly's figure validation and JSON,
-JPEG encoding).
+estimator's models, every module the pages import, and the first use of the libraries
+that pay a one-off cost (Plotly's figure validation and JSON, JPEG encoding).
 
 Kept apart from :mod:`dashboard.state` because it imports the modules that import
 ``state`` (:mod:`dashboard.clipdata`, :mod:`dashboard.render`): ``state`` imports none
@@ -38,9 +37,9 @@ def warm_up() -> threading.Thread:
     the first Clip view would otherwise wait for (see the module's docstring).
 
     Called on the first page load, so by the time a file is uploaded the models are in
-    memory and the pages' modules imported (measured: the first Clip view of a server
-    took 1.3 s against 0.2 s for later ones, most of it importing its panels). Returns
-    the thread (tests wait on it).
+    memory and the pages' modules imported (measured under AppTest: the first Clip view
+    of a process took 0.9 s against 0.2 s for later ones, most of it importing its
+    panels). Returns the thread (tests wait on it).
 
     The pages' modules are imported only when called from a script run, whose context
     the thread carries: Streamlit registers a custom component (the player, the image
@@ -91,8 +90,7 @@ def _warm(pages: bool) -> None:
 
 def _warm_all(pages: bool) -> None:
     try:
-        estimator = get_estimator(DEFAULT_MAX_PEOPLE)
-        estimator.estimate_image(np.zeros((256, 256, 3), np.uint8))  # first inference
+        get_estimator(DEFAULT_MAX_PEOPLE)  # the clip models; photos' load on the first photo
         import dashboard.clipdata  # noqa: F401 -- the Clip view's data and drawing
         import dashboard.render  # noqa: F401
         _first_uses()
@@ -104,8 +102,8 @@ def _warm_all(pages: bool) -> None:
 
 def _first_uses() -> None:
     """Plotly builds the validators of a figure's properties (subplots' axes included)
-    on first use, and finds its dataframe plugins; cv2 sets up its JPEG codec: about
-    0.3 s in the first Clip view of a server otherwise. Paid now, on made-up data."""
+    on first use, and finds its dataframe plugins; cv2 sets up its JPEG codec. Paid
+    now, on made-up data (a tenth of a second at most, measured)."""
     import cv2
     import pandas as pd
 
