@@ -10,6 +10,7 @@ asynchronous track, pulled once per camera frame, is the reference.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fractions
 import time
 
@@ -87,9 +88,16 @@ async def _send(track_class) -> tuple[list[int], list[int]]:
     return shown, behind
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: other tests in this process (Playwright's
+    synchronous API) may leave an event loop running in the main thread."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=120)
+
+
 def test_each_result_is_sent_once_in_order_and_sooner_than_by_the_reference():
-    ours, ours_behind = asyncio.run(_send(PromptVideoProcessTrack))
-    theirs, theirs_behind = asyncio.run(_send(AsyncVideoProcessTrack))
+    ours, ours_behind = _run(_send(PromptVideoProcessTrack))
+    theirs, theirs_behind = _run(_send(AsyncVideoProcessTrack))
     assert ours == sorted(ours)  # never an older picture after a newer one
     # nearly every camera frame's result reaches the sender (the worker may merge two)
     assert len(ours) >= 0.8 * FRAMES
@@ -113,5 +121,5 @@ def test_the_track_is_installed_for_streamlit_webrtc():
 
 @pytest.mark.parametrize("track_class", [PromptVideoProcessTrack])
 def test_the_stream_ends_when_the_camera_does(track_class):
-    shown, _ = asyncio.run(_send(track_class))
+    shown, _ = _run(_send(track_class))
     assert shown[-1] >= FRAMES - 3  # the last frames were shown before the end
