@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from aiortc.mediastreams import MediaStreamError
 from streamlit_webrtc.process import AsyncVideoProcessTrack
+
+log = logging.getLogger(__name__)
 
 #: With no new result for this long (seconds), the last one is sent again (or, before
 #: the first, the camera's frame as it came), so the picture never stops.
@@ -78,10 +81,22 @@ class PromptVideoProcessTrack(AsyncVideoProcessTrack):
                 self._in_queue.put(frame)
         except MediaStreamError as error:  # the camera's track ended
             self._input_error = error
+        except Exception as error:  # noqa: BLE001 -- logged; the stream ends as on its end
+            log.exception("the Live page's camera frames stopped coming")
+            self._input_error = error
         finally:
             self._notify()
 
     async def recv(self) -> Any:
+        try:
+            return await self._recv()
+        except MediaStreamError:
+            raise
+        except Exception:  # the sender stops on it: say why in the server's log
+            log.exception("the Live page's annotated video stopped")
+            raise
+
+    async def _recv(self) -> Any:
         if self.readyState != "live":
             raise MediaStreamError
         with self._worker_exception_lock:
