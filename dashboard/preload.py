@@ -1,7 +1,7 @@
 """Have the browser load the code of the result views before it needs it.
 
-Streamlit's browser side loads the code of a chart or table type (Plotly's is about
-4.5 MB, served gzipped on the fly by the server) the first time an element of that
+Streamlit's browser side loads the code of a chart or table type (Plotly's is 4.8
+MB, served gzipped on the fly by the server) the first time an element of that
 type is shown. Without this, the first analysis of a browser session pays for it while
 the analysis runs, on the same cores (measured on 2 cores: the first upload after a
 server start took 1.7x the estimator alone, later ones 1.2x). Drawn hidden on the

@@ -69,10 +69,8 @@ def page_imports(pages_dir: Path = PAGES_DIR) -> list[str]:
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 names.add(node.module)
-                for alias in node.names:
-                    sub = f"{node.module}.{alias.name}"
-                    if importlib.util.find_spec(node.module) and _is_module(sub):
-                        names.add(sub)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names
+                             if _is_module(f"{node.module}.{alias.name}"))
     return sorted(n for n in names if n.split(".")[0] not in NOT_AHEAD)
 
 
