@@ -256,13 +256,6 @@ class AnalysisJob:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def ends_within(self, seconds: float) -> bool:
-        """Whether the batch is on its last file with at most ``seconds`` of frames left."""
-        if not self.running:
-            return False
-        last = self.files[-1]
-        return last.status == "running" and last.eta_s is not None and last.eta_s <= seconds
-
     def wait(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)

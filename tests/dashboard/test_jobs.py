@@ -74,26 +74,6 @@ def test_the_clip_length_is_told_from_the_frames_so_far():
     assert item.expected_duration_s() == pytest.approx(299 / 30)
 
 
-def test_a_batch_ends_soon_only_on_its_last_file_with_little_left():
-    first, last = (jobs.FileRun(n, Path(n)) for n in ("a.mp4", "b.mp4"))
-    job = jobs.AnalysisJob(store=None, estimator=None, athlete_id=1, session_id=1,
-                           settings=PipelineSettings(), files=[first, last])
-    release = threading.Event()
-    job._thread = threading.Thread(target=release.wait)  # stands in for the analysis
-    job._thread.start()
-    try:
-        first.status, first.eta_s = "running", 0.2
-        assert not job.ends_within(1.0)  # another file is still to come
-        first.status, last.status, last.eta_s = "done", "running", 5.0
-        assert not job.ends_within(1.0)
-        last.eta_s = 0.6
-        assert job.ends_within(1.0)
-    finally:
-        release.set()
-        job.wait(5)
-    assert not job.ends_within(1.0)  # over
-
-
 def test_previews_are_built_at_a_lower_cpu_priority():
     def niceness() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
