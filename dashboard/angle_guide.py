@@ -9,15 +9,14 @@ where the measured figures are stated, so the two never disagree.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
-
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.theme import PALETTE
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+CONVENTION_TITLES = ("Knee flexion 40°", "Shank angle −70°", "Trunk lean 20°")
 
 CONVENTION = (
     "Joint angles are **flexion** angles: 0° with the limb straight, growing as it bends "
@@ -31,57 +30,82 @@ CONVENTION = (
 )
 
 
-def _arc(cx: float, cy: float, r: float, a0: float, a1: float, line: dict) -> go.Scatter:
-    """An arc of radius ``r`` around (cx, cy) from angle ``a0`` to ``a1`` (radians, CCW)."""
-    angles = [a0 + (a1 - a0) * i / 23 for i in range(24)]
-    return go.Scatter(x=[cx + r * math.cos(a) for a in angles],
-                      y=[cy + r * math.sin(a) for a in angles], mode="lines", line=line)
+#: The drawing's units: each panel spans x in [-1.2, 1.3] and y in [-0.2, 2.2] (y up),
+#: drawn at this many pixels per unit, under a title row.
+_SCALE = 100
+_X_RANGE, _Y_RANGE = (-1.2, 1.3), (-0.2, 2.2)
+_TITLE_PX = 30
+_PANEL_W = round((_X_RANGE[1] - _X_RANGE[0]) * _SCALE)
+_PANEL_H = round((_Y_RANGE[1] - _Y_RANGE[0]) * _SCALE)
 
 
-def convention_figure() -> go.Figure:
-    """Three panels: knee flexion, a segment angle, trunk lean (degrees, y up)."""
-    fig = make_subplots(rows=1, cols=3, subplot_titles=(
-        "Knee flexion 40°", "Shank angle −70°", "Trunk lean 20°"))
-    bone = {"width": 5, "color": PALETTE.left}
-    guide = {"width": 1.5, "color": PALETTE.centre_chart, "dash": "dot"}
-    note = {"width": 2, "color": PALETTE.right}
+def _px(panel: int, x: float, y: float) -> tuple[float, float]:
+    """Pixel position in the whole drawing of the point (x, y) of ``panel`` (0, 1, 2)."""
+    return (panel * _PANEL_W + (x - _X_RANGE[0]) * _SCALE,
+            _TITLE_PX + (_Y_RANGE[1] - y) * _SCALE)
+
+
+def _polyline(panel: int, points: list[tuple[float, float]], colour: str, width: float,
+              dotted: bool = False) -> str:
+    coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in (_px(panel, *p) for p in points))
+    dash = ' stroke-dasharray="2 4"' if dotted else ""
+    return (f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+            f'stroke-width="{width}" stroke-linecap="round"{dash}/>')
+
+
+def _joints(panel: int, points: list[tuple[float, float]], colour: str) -> str:
+    return "".join(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="{colour}"/>'
+                   for px, py in (_px(panel, *p) for p in points))
+
+
+def _arc(cx: float, cy: float, r: float, a0: float, a1: float) -> list[tuple[float, float]]:
+    """Points of an arc of radius ``r`` around (cx, cy) from ``a0`` to ``a1`` (radians,
+    counter-clockwise)."""
+    return [(cx + r * math.cos(a0 + (a1 - a0) * i / 23),
+             cy + r * math.sin(a0 + (a1 - a0) * i / 23)) for i in range(24)]
+
+
+@functools.cache  # the same drawing every time
+def convention_svg() -> str:
+    """Three panels, drawn as SVG: knee flexion, a segment angle, trunk lean (degrees,
+    y up as the viewer sees it). A still picture, not a chart: the browser draws it at
+    once, where a three-panel Plotly chart cost the first Clip view a few tenths of a
+    second (measured)."""
+    bone, guide, note = PALETTE.left, PALETTE.centre_chart, PALETTE.right
+    parts: list[str] = []
+
+    def limb(panel: int, points: list[tuple[float, float]], reference, arc) -> None:
+        parts.append(_polyline(panel, reference, guide, 1.5, dotted=True))
+        parts.append(_polyline(panel, arc, note, 2))
+        parts.append(_polyline(panel, points, bone, 5))
+        parts.append(_joints(panel, points, bone))
 
     # 1. Knee: hip above, knee, ankle bent 40 degrees from the straight line.
     hip, knee = (0.0, 2.0), (0.0, 1.0)
     bend = math.radians(40)
     ankle = (knee[0] - math.sin(bend), knee[1] - math.cos(bend))
-    fig.add_trace(go.Scatter(x=[hip[0], knee[0], ankle[0]], y=[hip[1], knee[1], ankle[1]],
-                             mode="lines+markers", line=bone), 1, 1)
-    fig.add_trace(go.Scatter(x=[knee[0], 0.0], y=[knee[1], 0.0], mode="lines", line=guide),
-                  1, 1)
-    fig.add_trace(_arc(*knee, 0.45, -math.pi / 2, -math.pi / 2 - bend, note), 1, 1)
-
+    limb(0, [hip, knee, ankle], [knee, (0.0, 0.0)],
+         _arc(*knee, 0.45, -math.pi / 2, -math.pi / 2 - bend))
     # 2. Segment: the shank from knee to ankle, against the horizontal, CCW positive.
-    k2 = (0.0, 1.0)
-    a2 = math.radians(-70)
-    a_end = (k2[0] + math.cos(a2), k2[1] + math.sin(a2))
-    fig.add_trace(go.Scatter(x=[k2[0], a_end[0]], y=[k2[1], a_end[1]], mode="lines+markers",
-                             line=bone), 1, 2)
-    fig.add_trace(go.Scatter(x=[k2[0], k2[0] + 1.0], y=[k2[1], k2[1]], mode="lines",
-                             line=guide), 1, 2)
-    fig.add_trace(_arc(*k2, 0.45, 0.0, a2, note), 1, 2)
-
+    shank = math.radians(-70)
+    end = (math.cos(shank), 1.0 + math.sin(shank))
+    limb(1, [(0.0, 1.0), end], [(0.0, 1.0), (1.0, 1.0)], _arc(0.0, 1.0, 0.45, 0.0, shank))
     # 3. Trunk lean: mid-hip to mid-shoulder against the vertical.
     lean = math.radians(20)
-    base = (0.0, 0.0)
-    top = (base[0] + 1.6 * math.sin(lean), base[1] + 1.6 * math.cos(lean))
-    fig.add_trace(go.Scatter(x=[base[0], top[0]], y=[base[1], top[1]], mode="lines+markers",
-                             line=bone), 1, 3)
-    fig.add_trace(go.Scatter(x=[0.0, 0.0], y=[0.0, 1.6], mode="lines", line=guide), 1, 3)
-    fig.add_trace(_arc(*base, 0.7, math.pi / 2, math.pi / 2 - lean, note), 1, 3)
+    top = (1.6 * math.sin(lean), 1.6 * math.cos(lean))
+    limb(2, [(0.0, 0.0), top], [(0.0, 0.0), (0.0, 1.6)],
+         _arc(0.0, 0.0, 0.7, math.pi / 2, math.pi / 2 - lean))
 
-    for col in (1, 2, 3):
-        fig.update_xaxes(visible=False, range=[-1.2, 1.3], row=1, col=col)
-        anchor = "x" if col == 1 else f"x{col}"
-        fig.update_yaxes(visible=False, range=[-0.2, 2.2], scaleanchor=anchor, row=1, col=col)
-    fig.update_layout(showlegend=False, height=230, margin={"l": 10, "r": 10, "t": 30, "b": 0},
-                      plot_bgcolor="white")
-    return fig
+    titles = "".join(
+        f'<text x="{(i + 0.5) * _PANEL_W:.0f}" y="20" text-anchor="middle" '
+        f'font-family="sans-serif" font-size="15" fill="#262730">{title}</text>'
+        for i, title in enumerate(CONVENTION_TITLES))
+    width, height = 3 * _PANEL_W, _TITLE_PX + _PANEL_H
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" '
+            f'aria-label="{"; ".join(CONVENTION_TITLES)}">'
+            f'<rect width="{width}" height="{height}" fill="#ffffff"/>{titles}'
+            f'{"".join(parts)}</svg>')
 
 
 def accuracy_text(readme: Path = README) -> str:
@@ -103,6 +127,5 @@ def show_angle_guide() -> None:
 
     with st.expander("How angles are measured, and how accurate they are"):
         st.markdown(CONVENTION)
-        st.plotly_chart(convention_figure(), config={"displayModeBar": False, "staticPlot": True},
-                        width="stretch")
+        st.image(convention_svg(), width=640)
         st.markdown(accuracy_text())

@@ -50,24 +50,63 @@ def size_label(clip: ClipInfo, max_side: int | None) -> str:
     return f"{width}×{height} (quicker to make and send)"
 
 
+#: The CSV files of a clip shown for the first time are made this long after the page
+#: is drawn, by a run of their own section: the frame and the charts show first
+#: (measured on 2 cores: making them within the page's first run held the first
+#: frame and chart back by about 0.2 s).
+CSV_DELAY_S = 0.5
+#: (clip id, stamp) of the clips whose CSVs this server process has made: shown at once.
+_MADE: set[tuple[int, str]] = set()
+#: Session state: the (clip id, stamp) whose CSVs were put off once in this session; the
+#: page's next run (a click meanwhile) makes them at once.
+PUT_OFF = "downloads_csv_put_off"
+
+
 def downloads(store: Store, clip: ClipInfo, data: ClipData, athlete_track: int | None,
               athlete_name: str, names: tuple[str, ...], show_others: bool) -> None:
     """The Downloads section of the Clip view."""
     st.subheader("Downloads")
     stem = file_stem(clip)
-    cols = st.columns(4)
-    with user_errors():
-        for col, (what, label) in zip(cols, CSV_EXPORTS, strict=False):
-            col.download_button(
-                label, _csv(what, clip.id, clip_stamp(clip)), file_name=f"{stem}-{what}.csv",
-                mime="text/csv", icon=":material/download:", key=f"download_{what}",
-                on_click="ignore",
-            )
+    csv_col, file_col = st.columns([3, 1])
+    with csv_col:
+        _csv_downloads(clip, stem)
     if clip.kind == "photo":
-        _photo_download(cols[3], data, stem, athlete_track, athlete_name, names, show_others)
+        _photo_download(file_col, data, stem, athlete_track, athlete_name, names, show_others)
     else:
-        _video_download(cols[3], clip, data, stem, athlete_track, athlete_name, names,
+        _video_download(file_col, clip, data, stem, athlete_track, athlete_name, names,
                         show_others)
+
+
+def _csv_downloads(clip: ClipInfo, stem: str) -> None:
+    """The three CSV buttons; for a video whose CSVs are not made yet, a line saying they
+    are being made, replaced by the buttons :data:`CSV_DELAY_S` later (its section runs
+    again on a timer, makes them, then runs the page once more to stop the timer)."""
+    key = (clip.id, clip_stamp(clip))
+    put_off = st.session_state.setdefault(PUT_OFF, set())
+    # A photo's CSVs are one frame each: made at once.
+    timer = clip.kind == "video" and key not in _MADE and key not in put_off
+    put_off.add(key)
+    waiting = {"now": timer}  # the same dict in the timer's run of the section
+
+    @st.fragment(run_every=CSV_DELAY_S if timer else None)
+    def section() -> None:
+        if waiting["now"]:
+            waiting["now"] = False
+            st.caption("Making the CSV files…")
+            return
+        cols = st.columns(len(CSV_EXPORTS))
+        with user_errors():
+            for col, (what, label) in zip(cols, CSV_EXPORTS, strict=True):
+                col.download_button(
+                    label, _csv(what, *key), file_name=f"{stem}-{what}.csv",
+                    mime="text/csv", icon=":material/download:", key=f"download_{what}",
+                    on_click="ignore",
+                )
+        _MADE.add(key)
+        if timer:
+            st.rerun()  # the whole page once: its next drawing has no timer
+
+    section()
 
 
 def _photo_download(col, data: ClipData, stem: str, athlete_track: int | None,

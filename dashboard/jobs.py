@@ -5,7 +5,7 @@ so a long analysis must not live in the script itself (any click would stop
 it). An :class:`AnalysisJob` runs in its own thread, calls
 :func:`analysis.pipeline.analyse_file` for each file and keeps, per file, what
 the page shows: status, frames done, time left, the clip id or the reason it
-failed. The page polls it (a fragment re-run every half second) and its
+failed. The page polls it (a fragment re-run every 2 seconds) and its
 Cancel button sets the job's event, which the pipeline honours between frames.
 
 One file failing (bad content, nobody in a photo, an unexpected error) never

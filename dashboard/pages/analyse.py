@@ -259,13 +259,16 @@ def _open_the_clip(job: jobs.AnalysisJob) -> None:
         st.switch_page("dashboard/pages/clip_view.py")
 
 
-#: The progress is redrawn once a second: on 2 cores, with the browser on the same
-#: machine, redrawing every half second slowed the analysis by about a quarter.
-PROGRESS_EVERY_S = 1.0
+#: The progress is redrawn every 2 s: each redraw (bar, ETA, the chart of who is
+#: followed) costs the browser about 0.2 s of CPU, taken from the analysis when both
+#: share 2 cores (measured: every half second slowed the analysis by a quarter; from
+#: upload to results of a 6 s analysis the browser used 1.6-1.8 s of CPU with a redraw
+#: every second, 0.9-1.2 s with one every 2 s).
+PROGRESS_EVERY_S = 2.0
 #: Each redraw first waits for the batch to end, at most this long, so its end is seen
 #: at once and the results open (waiting only when the frames' ETA said under a second,
 #: the end was seen at the next redraw: 0.5 s later on average, measured).
-END_WAIT_S = 0.8
+END_WAIT_S = 1.8
 
 
 @st.fragment(run_every=PROGRESS_EVERY_S if busy or run else None)
@@ -274,7 +277,7 @@ def _progress() -> None:
     job = st.session_state.get(JOB)
     if job is None:
         return
-    job.wait(END_WAIT_S)  # a click meanwhile (Cancel) is answered after it
+    job.wait(END_WAIT_S)  # a click meanwhile (Cancel) is answered after it, within 2 s
     _show(job)
     if job.running:
         if st.button("Cancel", key="analyse_cancel", icon=":material/stop_circle:"):

@@ -1,5 +1,6 @@
 """The Analyse page has the browser load the result views' code while the user chooses
-files: one Plotly chart and one table, drawn hidden."""
+files: one element of each kind the first analysis and the Clip view show (a Plotly
+chart, a table, an image, a progress bar, a download button, a text area), drawn hidden."""
 
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ def _blocks_keyed(node, key: str) -> list:
     return found
 
 
-def test_the_analyse_page_draws_a_hidden_chart_and_table(store: Store):
+def test_the_analyse_page_draws_the_result_views_elements_hidden(store: Store):
     at = AppTest.from_file(str(PROJECT_ROOT / "streamlit_app.py"), default_timeout=60).run()
     assert not at.exception
     preload = _blocks_keyed(at.main, PRELOAD_KEY)
     assert len(preload) == 1
     kinds = sorted(getattr(e, "type", "") for e in preload[0].children.values())
-    assert kinds == ["arrow_data_frame", "plotly_chart"]
+    assert kinds == ["arrow_data_frame", "download_button", "imgs", "plotly_chart",
+                     "progress", "text_area"]
     styles = " ".join(h.proto.body for h in at.get("html"))
     assert f".st-key-{PRELOAD_KEY}{{display:none !important}}" in styles
