@@ -1,8 +1,11 @@
 """The Analyse page has the browser load the result views' code while the user chooses
-files: one element of each kind the first analysis and the Clip view show (a Plotly
-chart, a table, an image, a progress bar, a download button, a text area), drawn hidden."""
+files: one element of each kind the first analysis and the Clip view show (an angles
+chart, a table, an image, a progress bar, a download button, a text area, code text),
+drawn off the screen."""
 
 from __future__ import annotations
+
+import json
 
 from streamlit.testing.v1 import AppTest
 
@@ -29,7 +32,14 @@ def test_the_analyse_page_draws_the_result_views_elements_hidden(store: Store):
     preload = _blocks_keyed(at.main, PRELOAD_KEY)
     assert len(preload) == 1
     kinds = sorted(getattr(e, "type", "") for e in preload[0].children.values())
-    assert kinds == ["arrow_data_frame", "download_button", "imgs", "plotly_chart",
-                     "progress", "text_area"]
+    assert kinds == ["arrow_data_frame", "download_button", "imgs", "markdown",
+                     "plotly_chart", "progress", "text_area"]
+    chart = json.loads(next(e for e in preload[0].children.values()
+                            if getattr(e, "type", "") == "plotly_chart").proto.spec)
+    assert len(chart["data"]) == 12  # the Clip view's default: 6 angles, raw and cleaned
+    # laid out (so drawn, its code compiled) but off the screen and invisible
     styles = " ".join(h.proto.body for h in at.get("html"))
-    assert f".st-key-{PRELOAD_KEY}{{display:none !important}}" in styles
+    rule = styles[styles.index(f".st-key-{PRELOAD_KEY}{{"):]
+    rule = rule[:rule.index("}")]
+    assert "visibility:hidden" in rule and "left:-10000px" in rule
+    assert "display:none" not in rule
