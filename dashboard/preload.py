@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts
+from dashboard.clickable_frame import clickable_frame
 from dashboard.state import DEFAULT_DISPLAY_ANGLES
 
 PRELOAD_KEY = "preload_result_views"
@@ -33,9 +34,10 @@ _HIDDEN = (f"<style>.st-key-{PRELOAD_KEY}{{position:fixed !important;"
 def preload_result_views() -> None:
     """Draw, hidden, one element of each kind the first analysis and the Clip view show
     (an angles chart like the Clip view's, a table, an image, a progress bar, a download
-    button, a text area, code text), so their code is in the browser, compiled, before
-    the first results arrive (measured: the first Clip view's frame showed 0.2-0.4 s
-    later than on later uploads while the image's code was fetched)."""
+    button, a text area, code text, the clickable frame), so their code is in the
+    browser, compiled, before the first results arrive (measured: the first Clip view's
+    frame showed 0.2-0.4 s later than on later uploads while the image's code was
+    fetched)."""
     st.html(_HIDDEN)
     with st.container(key=PRELOAD_KEY):
         st.plotly_chart(_angles_figure(), key=f"{PRELOAD_KEY}_chart", theme=None,
@@ -48,6 +50,10 @@ def preload_result_views() -> None:
         st.text_area("Text", key=f"{PRELOAD_KEY}_text", disabled=True,
                      label_visibility="collapsed")
         st.markdown("`code`")  # the monospace font
+        # The frame the coach clicks on (joints, notes): a component in its own frame,
+        # whose page and code the browser then has (fetched and compiled) for the
+        # Clip view's two.
+        clickable_frame(np.zeros((2, 2, 3), np.uint8), key=f"{PRELOAD_KEY}_clickable")
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The Analyse page has the browser load the result views' code while the user chooses
 files: one element of each kind the first analysis and the Clip view show (an angles
-chart, a table, an image, a progress bar, a download button, a text area, code text),
-drawn off the screen."""
+chart, a table, an image, a progress bar, a download button, a text area, code text, the
+clickable frame), drawn off the screen."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def test_the_analyse_page_draws_the_result_views_elements_hidden(store: Store):
     preload = _blocks_keyed(at.main, PRELOAD_KEY)
     assert len(preload) == 1
     kinds = sorted(getattr(e, "type", "") for e in preload[0].children.values())
-    assert kinds == ["arrow_data_frame", "download_button", "imgs", "markdown",
-                     "plotly_chart", "progress", "text_area"]
+    assert kinds == ["arrow_data_frame", "component_instance", "download_button", "imgs",
+                     "markdown", "plotly_chart", "progress", "text_area"]
     chart = json.loads(next(e for e in preload[0].children.values()
                             if getattr(e, "type", "") == "plotly_chart").proto.spec)
     assert len(chart["data"]) == 12  # the Clip view's default: 6 angles, raw and cleaned
