@@ -265,9 +265,9 @@ def _open_the_clip(job: jobs.AnalysisJob) -> None:
 #: upload to results of a 6 s analysis the browser used 1.6-1.8 s of CPU with a redraw
 #: every second, 0.9-1.2 s with one every 2 s).
 PROGRESS_EVERY_S = 2.0
-#: Each redraw first waits for the batch to end, at most this long, so its end is seen
-#: at once and the results open (waiting only when the frames' ETA said under a second,
-#: the end was seen at the next redraw: 0.5 s later on average, measured).
+#: After each redraw the progress waits for the batch to end, at most this long, so its
+#: end is seen at once and the results open (waiting only when the frames' ETA said
+#: under a second, the end was seen at the next redraw: 0.5 s later on average, measured).
 END_WAIT_S = 1.8
 
 
@@ -277,13 +277,15 @@ def _progress() -> None:
     job = st.session_state.get(JOB)
     if job is None:
         return
-    job.wait(END_WAIT_S)  # a click meanwhile (Cancel) is answered after it, within 2 s
     _show(job)
     if job.running:
         if st.button("Cancel", key="analyse_cancel", icon=":material/stop_circle:"):
             job.cancel.set()
             st.caption("Stopping after the current frame…")
-    elif not st.session_state.get(JOB_SEEN, True):
+        # Drawn, then waiting for the end: seen at once (a click meanwhile, Cancel, is
+        # answered after the wait, within 2 s).
+        job.wait(END_WAIT_S)
+    if not job.running and not st.session_state.get(JOB_SEEN, True):
         _open_the_clip(job)  # one clip: straight to it, without another run of this page
         st.rerun()  # the whole page, once: the results below
 
