@@ -115,8 +115,9 @@ class PromptVideoProcessTrack(AsyncVideoProcessTrack):
             if result is not None:
                 self._last_out_frame = result
                 break
-            # stalled: the last picture again, or the camera's own (none yet: wait on)
-            result = self._last_out_frame or self._latest_in
+            # stalled: the last picture again, or a copy of the camera's own (its timestamp
+            # is changed below; the worker may still hold that frame); none yet: wait on
+            result = self._last_out_frame or _copy(self._latest_in)
             if result is not None:
                 break
         # The encoder needs rising timestamps; a picture sent again gets the next one.
@@ -155,3 +156,15 @@ def use_prompt_track() -> None:
     import streamlit_webrtc.webrtc
 
     streamlit_webrtc.webrtc.AsyncVideoProcessTrack = PromptVideoProcessTrack
+
+
+def _copy(frame: Any) -> Any:
+    """A new ``av.VideoFrame`` with ``frame``'s picture, timestamp and time base (None
+    for None)."""
+    if frame is None:
+        return None
+    import av
+
+    copy = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
+    copy.pts, copy.time_base = frame.pts, frame.time_base
+    return copy

@@ -121,3 +121,38 @@ def test_the_track_is_installed_for_streamlit_webrtc():
 def test_the_stream_ends_when_the_camera_does():
     shown, _ = _run(_send(PromptVideoProcessTrack))
     assert shown[-1] >= FRAMES - 3  # the last frames were shown before the end
+
+
+class StuckProcessor:
+    """An analysis that has not answered yet (the models still loading, say)."""
+
+    async def recv_queued(self, frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
+        time.sleep(2.0)
+        return frames[-1:]
+
+
+async def _before_any_result() -> tuple[list[av.VideoFrame], list[av.VideoFrame]]:
+    camera = Camera()
+    taken: list[av.VideoFrame] = []
+    camera_recv = camera.recv
+
+    async def recv() -> av.VideoFrame:
+        taken.append(await camera_recv())
+        return taken[-1]
+
+    camera.recv = recv
+    track = PromptVideoProcessTrack(track=camera, processor=StuckProcessor())
+    try:
+        sent = [await asyncio.wait_for(track.recv(), 2.0) for _ in range(2)]
+    finally:
+        track.stop()
+    return sent, taken
+
+
+def test_before_any_result_a_copy_of_the_camera_picture_is_sent_with_rising_times():
+    sent, taken = _run(_before_any_result())
+    pts_taken = [f.pts for f in taken]
+    assert sent[1].pts > sent[0].pts  # the encoder's timestamps rise
+    assert all(s is not t for s in sent for t in taken)  # copies, never the camera's
+    assert [f.pts for f in taken] == pts_taken == list(range(len(taken)))  # left as read
+    assert sent[0].to_ndarray(format="rgb24").shape == (48, 64, 3)
