@@ -52,8 +52,7 @@ def size_label(clip: ClipInfo, max_side: int | None) -> str:
 
 #: The CSV files of a clip shown for the first time are made this long after the page
 #: is drawn, by a run of their own section: the frame and the charts show first
-#: (measured on 2 cores: making them within the page's first run held the first
-#: frame and chart back by about 0.2 s).
+#: (measured on 2 cores: making them took 0.21-0.25 s of the page's first run).
 CSV_DELAY_S = 0.5
 #: (clip id, stamp) of the clips whose CSVs this server process has made: shown at once.
 _MADE: set[tuple[int, str]] = set()
