@@ -50,25 +50,23 @@ def size_label(clip: ClipInfo, max_side: int | None) -> str:
     return f"{width}×{height} (quicker to make and send)"
 
 
-#: The CSV files of a clip shown for the first time are made this long after the page
-#: is drawn, by a run of their own section: the frame and the charts show first
-#: (measured on 2 cores: making them took 0.21-0.25 s of the page's first run).
-CSV_DELAY_S = 0.5
 #: (clip id, stamp) of the clips whose CSVs this server process has made: shown at once.
 _MADE: set[tuple[int, str]] = set()
-#: Session state: the (clip id, stamp) whose CSVs were put off once in this session; the
-#: page's next run (a click meanwhile) makes them at once.
-PUT_OFF = "downloads_csv_put_off"
+#: Session state: the (clip id, stamp) whose CSVs the user asked for before the player.
+MAKE_NOW = "downloads_csv_now"
 
 
 def downloads(store: Store, clip: ClipInfo, data: ClipData, athlete_track: int | None,
-              athlete_name: str, names: tuple[str, ...], show_others: bool) -> None:
-    """The Downloads section of the Clip view."""
+              athlete_name: str, names: tuple[str, ...], show_others: bool, *,
+              csv_later: bool = False) -> None:
+    """The Downloads section of the Clip view. ``csv_later``: the page runs again by
+    itself soon (the player's preview is being made), so the CSVs of a clip not seen
+    yet are made then, unless asked for now (see :func:`_csv_downloads`)."""
     st.subheader("Downloads")
     stem = file_stem(clip)
     csv_col, file_col = st.columns([3, 1])
     with csv_col:
-        _csv_downloads(clip, stem)
+        _csv_downloads(clip, stem, later=csv_later)
     if clip.kind == "photo":
         _photo_download(file_col, data, stem, athlete_track, athlete_name, names, show_others)
     else:
@@ -76,36 +74,30 @@ def downloads(store: Store, clip: ClipInfo, data: ClipData, athlete_track: int |
                         show_others)
 
 
-def _csv_downloads(clip: ClipInfo, stem: str) -> None:
-    """The three CSV buttons; for a video whose CSVs are not made yet, a line saying they
-    are being made, replaced by the buttons :data:`CSV_DELAY_S` later (its section runs
-    again on a timer, makes them, then runs the page once more to stop the timer)."""
+def _csv_downloads(clip: ClipInfo, stem: str, *, later: bool) -> None:
+    """The three CSV buttons. Making them takes 0.21-0.25 s of a page's run (measured on
+    2 cores, a 7.7 s clip of two people), so on a new clip's first drawing, while its
+    player is being made, they wait for the run that shows the player: the frame and the
+    charts show first. A button makes them at once."""
     key = (clip.id, clip_stamp(clip))
-    put_off = st.session_state.setdefault(PUT_OFF, set())
-    # A photo's CSVs are one frame each: made at once.
-    timer = clip.kind == "video" and key not in _MADE and key not in put_off
-    put_off.add(key)
-    waiting = {"now": timer}  # the same dict in the timer's run of the section
+    if later and key not in _MADE and st.session_state.get(MAKE_NOW) != key:
+        st.caption("The CSV files come with the player, in a few seconds.")
+        st.button("Make them now", key="downloads_csv_now_button",
+                  icon=":material/table_view:", on_click=_make_now, args=(key,))
+        return
+    cols = st.columns(len(CSV_EXPORTS))
+    with user_errors():
+        for col, (what, label) in zip(cols, CSV_EXPORTS, strict=True):
+            col.download_button(
+                label, _csv(what, *key), file_name=f"{stem}-{what}.csv",
+                mime="text/csv", icon=":material/download:", key=f"download_{what}",
+                on_click="ignore",
+            )
+    _MADE.add(key)
 
-    @st.fragment(run_every=CSV_DELAY_S if timer else None)
-    def section() -> None:
-        if waiting["now"]:
-            waiting["now"] = False
-            st.caption("Making the CSV files…")
-            return
-        cols = st.columns(len(CSV_EXPORTS))
-        with user_errors():
-            for col, (what, label) in zip(cols, CSV_EXPORTS, strict=True):
-                col.download_button(
-                    label, _csv(what, *key), file_name=f"{stem}-{what}.csv",
-                    mime="text/csv", icon=":material/download:", key=f"download_{what}",
-                    on_click="ignore",
-                )
-        _MADE.add(key)
-        if timer:
-            st.rerun()  # the whole page once: its next drawing has no timer
 
-    section()
+def _make_now(key: tuple[int, str]) -> None:
+    st.session_state[MAKE_NOW] = key
 
 
 def _photo_download(col, data: ClipData, stem: str, athlete_track: int | None,

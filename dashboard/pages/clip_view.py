@@ -346,5 +346,6 @@ if clip.tracks:
 
 
 if clip.tracks:
-    downloads(store, clip, data, athlete_track, athlete_name, tuple(names), show_others)
+    downloads(store, clip, data, athlete_track, athlete_name, tuple(names), show_others,
+              csv_later=waiting_for_preview)
     report_panel(store, clip, data, athlete_track, athlete_name, tuple(names))
