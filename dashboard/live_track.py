@@ -27,13 +27,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+import av
 from aiortc.mediastreams import MediaStreamError
 from streamlit_webrtc.process import AsyncVideoProcessTrack
 
 log = logging.getLogger(__name__)
 
 #: With no new result for this long (seconds), the last one is sent again (or, before
-#: the first, the camera's frame as it came), so the picture never stops.
+#: the first, a copy of the camera's latest frame), so the picture never stops.
 STALL_S = 0.5
 
 
@@ -163,8 +164,6 @@ def _copy(frame: Any) -> Any:
     for None)."""
     if frame is None:
         return None
-    import av
-
     copy = av.VideoFrame.from_ndarray(frame.to_ndarray(format="rgb24"), format="rgb24")
     copy.pts, copy.time_base = frame.pts, frame.time_base
     return copy

@@ -12,11 +12,8 @@ while the user chooses files.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from dashboard import charts
@@ -36,12 +33,12 @@ def preload_result_views() -> None:
     (an angles chart like the Clip view's, a table, an image, a progress bar, a download
     button, a text area, code text, the clickable frame), so their code is in the
     browser, compiled, before the first results arrive (measured: the first Clip view's
-    frame showed 0.6-1.2 s after its heading, later uploads' 0.03-0.6 s; 0.4-0.55 s with
-    all of these preloaded)."""
+    frame showed 0.6-1.2 s after its heading before, 0.3-0.9 s with all of these
+    preloaded; later uploads' 0.03-0.6 s)."""
     st.html(_HIDDEN)
     with st.container(key=PRELOAD_KEY):
-        st.plotly_chart(_angles_figure(), key=f"{PRELOAD_KEY}_chart", theme=None,
-                        config=charts.GRAPH_CONFIG)
+        st.plotly_chart(charts.example_angles_figure(DEFAULT_DISPLAY_ANGLES),
+                        key=f"{PRELOAD_KEY}_chart", theme=None, config=charts.GRAPH_CONFIG)
         st.dataframe(pd.DataFrame({"": []}), key=f"{PRELOAD_KEY}_table", hide_index=True)
         st.image(np.zeros((1, 1, 3), np.uint8), output_format="JPEG")
         st.progress(0.0)
@@ -54,14 +51,3 @@ def preload_result_views() -> None:
         # whose page and code the browser then has (fetched and compiled) for the
         # Clip view's two.
         clickable_frame(np.zeros((2, 2, 3), np.uint8), key=f"{PRELOAD_KEY}_clickable")
-
-
-@functools.cache
-def _angles_figure() -> go.Figure:
-    """An angles chart drawn as the Clip view draws it, on made-up values: Plotly's
-    browser code for lines, panels, legend and hover runs once before it counts."""
-    times = np.linspace(0.0, 2.0, 61)
-    angles = pd.DataFrame({name: 45.0 + 30.0 * np.sin(times * (2 + i))
-                           for i, name in enumerate(DEFAULT_DISPLAY_ANGLES)})
-    figure = charts.angles_figure(times, angles, DEFAULT_DISPLAY_ANGLES, raw=angles)
-    return charts.LinkedFigure(figure.to_plotly_json(), "x", "paper").at(1.0)

@@ -99,27 +99,19 @@ def _warm_all(pages: bool) -> None:
 
 
 def _first_uses() -> None:
-    """One-off first-use costs paid now, on made-up data. Plotly's first figure of a
-    shape costs several times later ones (measured in one process: 0.10 s against 0.03 s
-    for the Clip view's three-panel angles chart), so that chart is drawn here in the
-    shape it is first shown in (the default angles, raw beside cleaned, with the frame
-    cursor); Plotly also finds its dataframe plugins, cv2 sets up its JPEG codec and
-    pyarrow its Parquet reading."""
+    """One-off first-use costs paid now, on made-up data: the Clip view's first chart in
+    the shape it is first shown in (:func:`dashboard.charts.example_angles_figure`),
+    Plotly's dataframe plugins, cv2's JPEG codec and pyarrow's Parquet reading."""
     import io
 
     import cv2
-    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from dashboard import charts
     from dashboard.state import DEFAULT_DISPLAY_ANGLES
 
-    times = np.linspace(0.0, 1.0, 11)
-    angles = pd.DataFrame({name: np.linspace(10.0 + i, 90.0 - i, 11)
-                           for i, name in enumerate(DEFAULT_DISPLAY_ANGLES)})
-    figure = charts.angles_figure(times, angles, DEFAULT_DISPLAY_ANGLES, raw=angles)
-    charts.LinkedFigure(figure.to_plotly_json(), "x", "paper").at(0.5).to_json()
+    charts.example_angles_figure(DEFAULT_DISPLAY_ANGLES).to_json()
     charts.followed_figure({1: [(0.0, 1.0)]}, 2.0, 1.0).to_json()
     cv2.imencode(".jpg", np.zeros((64, 64, 3), np.uint8))
     # The store keeps its tables as Parquet; the first read imports pyarrow's dataset

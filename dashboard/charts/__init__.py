@@ -21,6 +21,7 @@ One module per concern, all re-exported here (``charts.angles_figure``):
 
 from dashboard.charts.clip import (
     angles_figure,
+    example_angles_figure,
     joint_path_figure,
     repetitions_figure,
     symmetry_figure,
@@ -68,6 +69,7 @@ __all__ = [
     "TIME",
     "LinkedFigure",
     "angles_figure",
+    "example_angles_figure",
     "comparison_figure",
     "decimate",
     "finish",
