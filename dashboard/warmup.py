@@ -112,7 +112,6 @@ def _first_uses() -> None:
     from dashboard.state import DEFAULT_DISPLAY_ANGLES
 
     charts.example_angles_figure(DEFAULT_DISPLAY_ANGLES).to_json()
-    charts.followed_figure({1: [(0.0, 1.0)]}, 2.0, 1.0).to_json()
     cv2.imencode(".jpg", np.zeros((64, 64, 3), np.uint8))
     # The store keeps its tables as Parquet; the first read imports pyarrow's dataset
     # module (0.12 s, measured inside the first Clip view; writing does not import it).

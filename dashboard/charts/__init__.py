@@ -3,7 +3,7 @@
 Every figure is built from tables the analysis layer stored (this package
 computes no metric): angles over time, a joint's path, left/right symmetry,
 repetitions, two clips compared, one athlete's progress, and who is followed
-while a clip is being analysed. The athlete's left is always ``PALETTE.left``
+while a clip is being analysed (a still SVG picture). The athlete's left is always ``PALETTE.left``
 (blue) and right ``PALETTE.right`` (orange); the midline (trunk, pelvis)
 ``PALETTE.centre_chart``. Values as measured (raw) are thin dotted lines under
 the smoothed ones. The current frame, when given, is a
@@ -27,7 +27,7 @@ from dashboard.charts.clip import (
     symmetry_figure,
 )
 from dashboard.charts.cursor import LinkedFigure, path_points, with_cursor, with_markers
-from dashboard.charts.followed import followed_figure
+from dashboard.charts.followed import followed_svg
 from dashboard.charts.layout import (
     CURSOR_COLOUR,
     DEGREES,
@@ -73,7 +73,7 @@ __all__ = [
     "comparison_figure",
     "decimate",
     "finish",
-    "followed_figure",
+    "followed_svg",
     "group_by_joint",
     "joint_of",
     "joint_path_figure",

@@ -245,8 +245,9 @@ def _followed(item: jobs.FileRun) -> None:
         return
     spans = item.followed.snapshot()
     st.caption("People followed so far" if spans else "Nobody found so far")
-    fig = charts.followed_figure(spans, item.expected_duration_s(), item.followed.last_time)
-    st.plotly_chart(fig, theme=None, config=charts.GRAPH_CONFIG, key="analyse_followed")
+    picture = charts.followed_svg(spans, item.expected_duration_s(), item.followed.last_time)
+    with st.container(key="analyse_followed"):
+        st.image(picture, width="stretch")
 
 
 def _open_the_clip(job: jobs.AnalysisJob) -> None:

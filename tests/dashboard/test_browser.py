@@ -47,7 +47,7 @@ def test_upload_analyse_view_download_and_play(
     # While it runs: the progress, and who is being followed so far.
     page.get_by_text(re.compile(r"parkour_walk\.mp4: frame \d+ of 230")).wait_for(
         timeout=120_000)
-    followed = page.locator(".st-key-analyse_followed .js-plotly-plot")
+    followed = page.locator(".st-key-analyse_followed img")
     followed.wait_for(timeout=120_000)
     followed.scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / "analyse_running.png"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,27 +134,51 @@ def test_a_ten_minute_clip_makes_a_figure_light_enough_to_resend():
     assert len(fig.to_json()) < 1_500_000
 
 
+def _svg(text: str) -> ET.Element:
+    return ET.fromstring(text)
+
+
+def _of_class(root: ET.Element, name: str) -> list[ET.Element]:
+    return [e for e in root.iter() if e.get("class") == name]
+
+
 def test_who_is_followed_is_one_row_per_person_in_their_label_colour():
     spans = {0: [(0.0, 2.0), (3.0, 5.0)], 3: [(1.5, 5.0)]}
-    fig = charts.followed_figure(spans, duration_s=8.0, analysed_until_s=5.0).to_dict()
+    root = _svg(charts.followed_svg(spans, duration_s=8.0, analysed_until_s=5.0))
 
-    rows = {trace["name"]: trace for trace in fig["data"]}
-    assert list(rows) == ["Person 0", "Person 3"]
-    assert rows["Person 0"]["line"]["color"] == PALETTE.track(0)
-    assert rows["Person 3"]["line"]["color"] == PALETTE.track(3)
-    # a gap in the sighting is a gap in the bar
-    assert list(rows["Person 0"]["x"]) == [0.0, 2.0, None, 3.0, 5.0, None]
-    layout = fig["layout"]
-    assert layout["xaxis"]["title"]["text"] == "Time (s)"
-    assert list(layout["xaxis"]["range"]) == [0, 8.0]
-    # what is not analysed yet is shaded
-    (shade,) = layout["shapes"]
-    assert (shade["x0"], shade["x1"]) == (5.0, 8.0)
+    people = _of_class(root, "person")
+    assert [p.text for p in people] == ["Person 0", "Person 3"]
+    assert float(people[0].get("y")) < float(people[1].get("y"))  # the first row on top
+    bars = _of_class(root, "seen")
+    colours = {b.get("data-person"): b.get("fill") for b in bars}
+    assert colours == {"Person 0": PALETTE.track(0), "Person 3": PALETTE.track(3)}
+    # a gap in the sighting is a gap between two bars, placed on one time axis
+    first = [b for b in bars if b.get("data-person") == "Person 0"]
+    assert [(float(b.get("data-start")), float(b.get("data-end"))) for b in first] == [
+        (0.0, 2.0), (3.0, 5.0)]
+    right_of_first = float(first[0].get("x")) + float(first[0].get("width"))
+    assert right_of_first < float(first[1].get("x"))
+    later = next(b for b in bars if b.get("data-person") == "Person 3")
+    assert float(first[0].get("x")) < float(later.get("x")) < float(first[1].get("x"))
+    (title,) = _of_class(root, "axis-title")
+    assert title.text == "Time (s)"
+    # what is not analysed yet is shaded, from 5 s to the clip's end at 8 s
+    (shade,) = _of_class(root, "not-analysed")
+    assert (float(shade.get("data-start")), float(shade.get("data-end"))) == (5.0, 8.0)
+    assert float(shade.get("x")) == pytest.approx(float(first[1].get("x"))
+                                                  + float(first[1].get("width")), abs=0.2)
 
 
 def test_when_the_whole_clip_is_analysed_nothing_is_shaded():
-    fig = charts.followed_figure({1: [(0.0, 4.0)]}, duration_s=4.0, analysed_until_s=4.0)
-    assert not fig.to_dict()["layout"].get("shapes")
+    root = _svg(charts.followed_svg({1: [(0.0, 4.0)]}, duration_s=4.0, analysed_until_s=4.0))
+    assert not _of_class(root, "not-analysed")
+    assert root.get("aria-label") == "People followed so far"
+
+
+def test_before_anyone_is_found_the_picture_says_so_and_draws_no_bar():
+    root = _svg(charts.followed_svg({}, duration_s=None, analysed_until_s=1.0))
+    assert root.get("aria-label") == "Nobody found so far"
+    assert not _of_class(root, "seen")
 
 
 def test_a_segment_turning_past_180_degrees_is_drawn_with_a_gap_not_a_line_across():
