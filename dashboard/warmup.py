@@ -101,20 +101,12 @@ def _warm_all(pages: bool) -> None:
 def _first_uses() -> None:
     """One-off first-use costs paid now, on made-up data: the Clip view's first chart in
     the shape it is first shown in (:func:`dashboard.charts.example_angles_figure`),
-    Plotly's dataframe plugins, cv2's JPEG codec and pyarrow's Parquet reading."""
-    import io
-
+    Plotly's dataframe plugins and cv2's JPEG codec. (The store's Parquet reads need
+    none: they read each blob as one file, which imports nothing more the first time.)"""
     import cv2
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
     from dashboard import charts
     from dashboard.state import DEFAULT_DISPLAY_ANGLES
 
     charts.example_angles_figure(DEFAULT_DISPLAY_ANGLES).to_json()
     cv2.imencode(".jpg", np.zeros((64, 64, 3), np.uint8))
-    # The store keeps its tables as Parquet; the first read imports pyarrow's dataset
-    # module (0.12 s, measured inside the first Clip view; writing does not import it).
-    parquet = io.BytesIO()
-    pq.write_table(pa.table({"frame": [0]}), parquet)
-    pq.read_table(io.BytesIO(parquet.getvalue()))

@@ -107,9 +107,16 @@ def _frame_to_parquet(df: pd.DataFrame, *, compact: bool) -> bytes:
     return _parquet_bytes(table)
 
 
+def _read_parquet(payload: bytes) -> pa.Table:
+    """One stored Parquet blob as a table. Read as one file, without ``pq.read_table``'s
+    dataset machinery: a clip's tables are many small blobs, and that set-up was most of
+    each read (2.2 ms against 1.2 ms for a 230 x 40 table, measured)."""
+    return pq.ParquetFile(pa.BufferReader(payload)).read(use_threads=False)
+
+
 def _frame_from_parquet(payload: bytes) -> pd.DataFrame:
     """The DataFrame :func:`_frame_to_parquet` stored (compact floats back to float64)."""
-    table = pq.read_table(io.BytesIO(payload))
+    table = _read_parquet(payload)
     metadata = table.schema.metadata or {}
     if metadata.get(b"posture.upcast") == b"1":
         columns = [
@@ -123,7 +130,7 @@ def _frame_from_parquet(payload: bytes) -> pd.DataFrame:
 def _poses_from_parquet(payload: bytes) -> pd.DataFrame:
     """The wide poses table of :func:`_poses_to_parquet`, fixed point back to float32 (one
     block of memory for the keypoint columns)."""
-    table = pq.read_table(io.BytesIO(payload))
+    table = _read_parquet(payload)
     quanta: dict[str, float] = json.loads(table.schema.metadata[b"posture.quanta"])
     names = [n for n in table.schema.names if n in quanta]
     block = np.empty((table.num_rows, len(names)), dtype=np.float32)
