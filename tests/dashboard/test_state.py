@@ -23,3 +23,19 @@ def test_the_warm_up_imports_what_the_pages_import_but_tensorflow():
             "dashboard.charts", "streamlit_webrtc"} <= set(modules)
     assert not any(m.split(".")[0] == "tensorflow" for m in modules)
     assert modules == sorted(set(modules))
+
+
+def test_the_start_up_objects_are_left_out_of_later_full_collections():
+    import gc
+
+    alive = gc.get_objects()
+    try:
+        warmup.settle_start_up_objects()
+        assert gc.get_freeze_count() >= len(alive) * 0.9  # what lived then is frozen
+        garbage = [[] for _ in range(1000)]
+        for item in garbage:
+            item.append(item)  # cycles: only the collector frees them
+        del garbage, item
+        assert gc.collect() >= 1000  # made later: still collected
+    finally:
+        gc.unfreeze()
