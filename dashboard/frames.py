@@ -259,6 +259,10 @@ class SourceReader:
         self._cap: cv2.VideoCapture | None = None
         self._next_index = -1
         self._photo: np.ndarray | None = None
+        # The last frame read, scaled: one page run draws the same frame several times
+        # (the viewer, the notes' and the joints' panels), and reading it again meant a
+        # seek back and a decode from the key frame (90 ms for the parkour clip's first).
+        self._last: tuple[int, np.ndarray] | None = None
 
     def close(self) -> None:
         with self._lock:
@@ -267,8 +271,12 @@ class SourceReader:
                 self._cap = None
 
     def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` (clamped to the clip), scaled to the preview's size: (H, W, 3)
+        uint8 BGR; the same array for a frame read twice in a row (do not write into it)."""
         index = int(np.clip(index, 0, self.frame_count - 1))
         with self._lock:
+            if self._last is not None and self._last[0] == index:
+                return self._last[1]
             if self.kind == "photo":
                 if self._photo is None:
                     self._photo = fit_to(next(iter(iter_frames(self.source))).image, *self.size)
@@ -283,4 +291,6 @@ class SourceReader:
                 self._next_index = -1
                 raise RuntimeError(f"frame {index} could not be read from {self.source.name}")
             self._next_index = index + 1
-            return fit_to(image, *self.size)
+            scaled = fit_to(image, *self.size)
+            self._last = (index, scaled)
+            return scaled

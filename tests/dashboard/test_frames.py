@@ -78,6 +78,17 @@ def test_the_source_reader_gives_the_same_frames_until_the_preview_exists(tmp_pa
         assert got == pytest.approx(bar_position(frames[i]), abs=6), i
 
 
+def test_the_source_reader_reads_a_frame_asked_twice_in_a_row_once(tmp_path: Path):
+    source = tmp_path / "clip.mp4"
+    frames = numbered_clip(source)
+    reader = SourceReader(source, "video", 400, 300, 25.0, len(frames), max_side=200)
+    first = reader.frame(7)
+    reader._cap.release()  # a second decode would now fail: the frame must come from memory
+    again = reader.frame(7)
+    assert again is first
+    assert bar_position(again) / reader.scale == pytest.approx(bar_position(frames[7]), abs=6)
+
+
 def test_a_photo_preview_is_the_photo(tmp_path: Path):
     import cv2
 
