@@ -206,7 +206,9 @@ HEADING_SHOWN = """(text) => Array.from(document.querySelectorAll('h1'))
   .some(h => h.textContent.trim() === text)"""
 
 
-def upload_to_results(page, clip: Path) -> float:
+def upload_to_results(page, clip: Path) -> tuple[float, float]:
+    """Seconds from handing ``clip`` to the page's uploader to the Clip view's chart shown,
+    and the moment (Unix seconds) the chart showed."""
     fetched: list[str] = []
     listener = lambda request: fetched.append(request.url)  # noqa: E731
     page.on("request", listener)
@@ -236,7 +238,7 @@ def upload_to_results(page, clip: Path) -> float:
     code = sorted({u.rsplit("/", 1)[-1] for u in fetched if "/static/" in u})
     print(f"    ({steps}; CPU seconds used until the Clip view + after it: {used}; "
           f"code and fonts fetched: {', '.join(code) or 'none'})")
-    return marks[-1] - start
+    return marks[-1] - start, time.time() - (time.perf_counter() - marks[-1])
 
 
 def wait_for_previews(data_dir: Path, count: int) -> bool:
@@ -377,10 +379,11 @@ def main() -> int:
                 open_analyse(page, f"Bench round {round_}")
                 seen = len(timings.read_text().splitlines()) if timings.exists() else 0
                 alone = estimator_seconds(clip)
-                took = upload_to_results(page, clip)
-                analysed = [float(line.split()[1]) / 1000
-                            for line in timings.read_text().splitlines()
-                            if line.startswith("analysis ")]
+                took, shown_at = upload_to_results(page, clip)
+                analysed, analysis_end = [
+                    (float(line.split()[1]) / 1000, float(line.split()[2]))
+                    for line in timings.read_text().splitlines()
+                    if line.startswith("analysis ")][-1]
                 ratios.append(took / alone)
                 clip_view = [float(line.split()[1]) / 1000
                              for line in timings.read_text().splitlines()[seen:]
@@ -388,9 +391,10 @@ def main() -> int:
                 wait_for_previews(root / "data", round_)  # the server idle again
                 label = "first upload after start" if round_ == 1 else "upload"
                 print(f"  round {round_}: {label} {took:.2f} s (of which the analysis itself "
-                      f"{analysed[-1]:.2f} s, the Clip view's first run in the server "
-                      f"{clip_view[0] if clip_view else float('nan'):.2f} s) vs estimator "
-                      f"alone {alone:.2f} s: {took / alone:.2f}x")
+                      f"{analysed:.2f} s; from its end to the chart shown "
+                      f"{shown_at - analysis_end:.2f} s, the Clip view's first run in the "
+                      f"server {clip_view[0] if clip_view else float('nan'):.2f} s) vs "
+                      f"estimator alone {alone:.2f} s: {took / alone:.2f}x")
             print("frame moves in the player, rerun request to 'script finished' on the websocket:")
             timings.write_text("")
             steps, jumps = slider_moves(page, root / "data")

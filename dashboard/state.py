@@ -162,8 +162,9 @@ _TIMING_LOCK = threading.Lock()
 
 @contextlib.contextmanager
 def timed(what: str) -> Iterator[None]:
-    """Append ``<what> <milliseconds>`` to ``$POSTURE_TIMING_LOG`` when it is set (the
-    dashboard benchmark reads it); does nothing otherwise. Never shown on a page."""
+    """Append ``<what> <milliseconds> <end in Unix seconds>`` to ``$POSTURE_TIMING_LOG``
+    when it is set (the dashboard benchmark reads it); does nothing otherwise. Never shown
+    on a page."""
     path = os.environ.get(TIMING_LOG_ENV)
     if not path:
         yield
@@ -174,4 +175,4 @@ def timed(what: str) -> Iterator[None]:
     finally:
         ms = (time.perf_counter() - start) * 1000.0
         with _TIMING_LOCK, open(path, "a", encoding="utf-8") as log:
-            log.write(f"{what} {ms:.2f}\n")
+            log.write(f"{what} {ms:.2f} {time.time():.3f}\n")
