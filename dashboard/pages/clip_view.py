@@ -1,5 +1,6 @@
-"""Clip view: the annotated clip with a frame slider and play control, charts linked to the
-current frame, the clip's summary metrics, and the downloads."""
+"""Clip view: the annotated clip with its player, charts linked to the current frame, and
+below them one section at a time: the summary metrics, notes and marks, joint corrections,
+or the downloads and report."""
 
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ PLAYER_SEEN = "clip_player_seen"
 JUMP = "clip_player_jump"
 LOOP = "clip_player_loop"
 CHARTS = ("Angles", "Joint path", "Symmetry", "Repetitions")
+#: The sections below the viewer, one shown at a time (``SECTION``: the chosen one).
+SECTION = "clip_section"
+SUMMARY, NOTES, CORRECT, EXPORTS = ("Summary", "Notes and marks", "Correct joints",
+                                    "Downloads and report")
+SECTIONS = (SUMMARY, NOTES, CORRECT, EXPORTS)
 PATH_KEYPOINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle", "left_hip",
                   "right_hip", "left_knee", "right_knee", "left_elbow", "right_elbow",
                   "nose", "left_shoulder", "right_shoulder", "left_heel", "right_heel",
@@ -289,26 +295,17 @@ def photo_angles(view) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-if clip.tracks:
-    viewer()
-    if clip.kind == "video" and trim_panel(
-            store, clip, data.frame_times, data.frame_count - 1, FRAME, LOOP,
-            current_access().can_edit):
-        st.session_state[FRAME] = (store.get_clip(clip.id).trim or (0, 0))[0]
-        st.session_state[JUMP] = st.session_state.get(JUMP, 0) + 1  # the player moves there
-        st.session_state.pop(LINKED, None)
-        st.rerun()
-    current = min(max(int(st.session_state.get(FRAME, 0)), 0), max(data.frame_count - 1, 0))
-    notes_panel(store, clip, data, athlete_track, athlete_name, tuple(names), frame=current,
-                frame_key=FRAME, jump_key=JUMP, editable=current_access().can_edit)
-    if current_access().can_edit:
-        joints_panel(store, clip, data, athlete_track, athlete_name, frame=current)
-        corrections_panel(store, clip, athlete_track, frame_key=FRAME)
+def summary_section() -> None:
+    """The athlete's numbers (a clip: ranges, symmetry, repetitions, jumps) and how angles
+    are measured."""
+    if track is not None and clip.kind == "video":
+        _clip_summary(track)
+    show_angle_guide()
 
-# ---------------------------------------------------------------- summary and downloads
-if track is not None and clip.kind == "video":
+
+def _clip_summary(view) -> None:
     st.subheader("Summary")
-    summary = track.analysis.summary
+    summary = view.analysis.summary
     rows = [n for n in names if n in summary.index] or list(summary.index[:8])
     table = pd.DataFrame(
         {
@@ -319,12 +316,12 @@ if track is not None and clip.kind == "video":
             "Mean (°)": summary.loc[rows, "mean"].to_numpy(),
         }
     )
-    sym = track.analysis.symmetry
+    sym = view.analysis.symmetry
     table["Symmetry index (%)"] = [
         sym.loc[charts.joint_of(n), "si"] if charts.joint_of(n) in sym.index else np.nan
         for n in rows
     ]
-    reps = track.analysis.repetitions if reps_view is None else reps_view.found.repetitions
+    reps = view.analysis.repetitions if reps_view is None else reps_view.found.repetitions
     metrics = st.columns(5)
     metrics[0].metric("Repetitions", len(reps))
     if not reps.empty:
@@ -334,18 +331,47 @@ if track is not None and clip.kind == "video":
             metrics[3].metric("Symmetry over repetitions", f"{si:.0f} %",
                               help="Left/right symmetry index of the counted angle's pair, "
                               "on each repetition's ROM, averaged (0 % = symmetric).")
-    if track.analysis.scale_m_per_px:
-        metrics[4].metric("Scale", f"{track.analysis.scale_m_per_px * 1000:.2f} mm/px")
+    if view.analysis.scale_m_per_px:
+        metrics[4].metric("Scale", f"{view.analysis.scale_m_per_px * 1000:.2f} mm/px")
     widgets.show_numbers(table)
-    for note in track.analysis.notes:
+    for note in view.analysis.notes:
         st.caption(note)
-    jumps_section(track.analysis, track.poses.frames, clip.fps, frame_key=FRAME, jump_key=JUMP)
-
-if clip.tracks:
-    show_angle_guide()
+    jumps_section(view.analysis, view.poses.frames, clip.fps, frame_key=FRAME, jump_key=JUMP)
 
 
 if clip.tracks:
+    viewer()
+    if clip.kind == "video" and trim_panel(
+            store, clip, data.frame_times, data.frame_count - 1, FRAME, LOOP,
+            current_access().can_edit):
+        st.session_state[FRAME] = (store.get_clip(clip.id).trim or (0, 0))[0]
+        st.session_state[JUMP] = st.session_state.get(JUMP, 0) + 1  # the player moves there
+        st.session_state.pop(LINKED, None)
+        st.rerun()
+    current = min(max(int(st.session_state.get(FRAME, 0)), 0), max(data.frame_count - 1, 0))
+
+# ---------------------------------------------------------------- sections below the viewer
+# One at a time, chosen like a video-analysis tool's panels: each costs the browser about
+# 0.3-0.9 s of drawing (measured: all of them at once made the first frame and chart show
+# 0.6-0.9 s later, on 2 cores shared with the server), and a coach works in one at a time.
+section = None
+if clip.tracks:
+    sections = [s for s in SECTIONS if s != CORRECT or current_access().can_edit]
+    if st.session_state.setdefault(SECTION, SUMMARY) not in sections:
+        st.session_state[SECTION] = SUMMARY
+    # A radio, not a segmented control: AppTest (Streamlit 1.51) cannot run a page again
+    # once a single-choice segmented control has a value.
+    section = st.radio("Show below", sections, key=SECTION, horizontal=True)
+
+if section == SUMMARY:
+    summary_section()
+elif section == NOTES:
+    notes_panel(store, clip, data, athlete_track, athlete_name, tuple(names), frame=current,
+                frame_key=FRAME, jump_key=JUMP, editable=current_access().can_edit)
+elif section == CORRECT and current_access().can_edit:
+    joints_panel(store, clip, data, athlete_track, athlete_name, frame=current)
+    corrections_panel(store, clip, athlete_track, frame_key=FRAME)
+elif section == EXPORTS:
     downloads(store, clip, data, athlete_track, athlete_name, tuple(names), show_others,
               csv_later=waiting_for_preview)
     report_panel(store, clip, data, athlete_track, athlete_name, tuple(names))

@@ -106,3 +106,11 @@ def stop_streamlit(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+def show_clip_section(page, name: str) -> None:
+    """In a browser page on the Clip view, choose the section shown below the viewer
+    (``Summary``, ``Notes and marks``, ``Correct joints``, ``Downloads and report``)."""
+    option = page.locator(".st-key-clip_section label").filter(has_text=name).first
+    option.wait_for(timeout=120_000)
+    option.click()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from analysis.store import Store
+from tests.dashboard.server import show_clip_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 
@@ -78,6 +79,7 @@ def test_upload_analyse_view_download_and_play(
 
     # The angles CSV: header as `python -m analysis export` writes it, one row per
     # frame and person.
+    show_clip_section(page, "Downloads and report")
     with page.expect_download(timeout=60_000) as download_info:
         page.get_by_role("button", name="Angles CSV").click()
     saved = artifacts_dir / "angles.csv"

@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from tests.dashboard.server import show_clip_section
+
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 
 TOL_DEG = 0.1  # angles recomputed from the stored (fixed-point) poses
@@ -25,6 +27,7 @@ def test_swap_left_and_right_for_frames_then_undo(analysed_parkour_app, browser_
     before = store.read_angles(clip_id, person, cleaned=False).set_index("frame")
     page = browser_page
     page.goto(f"{url}/clip_view", wait_until="domcontentloaded")
+    show_clip_section(page, "Correct joints")
     page.get_by_role("heading", name="Left and right").wait_for(timeout=120_000)
     page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(timeout=120_000)
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from analysis.correction_store import MOVE_JOINT
+from tests.dashboard.server import show_clip_section
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 
@@ -23,6 +24,7 @@ def test_click_a_knee_then_its_true_place(analysed_parkour_app, browser_page, ar
     knee = poses.loc[0, ["left_knee_x", "left_knee_y"]].to_numpy(float)
     page = browser_page
     page.goto(f"{url}/clip_view", wait_until="domcontentloaded")
+    show_clip_section(page, "Correct joints")
     page.get_by_role("heading", name="Correct joints").wait_for(timeout=120_000)
     page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(timeout=120_000)
     page.wait_for_timeout(3000)  # the player reports its first frame: the page settles

@@ -11,12 +11,15 @@ import pypdfium2
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.dashboard.server import show_clip_section
+
 pytestmark = [pytest.mark.browser, pytest.mark.media]
 NOTE = "Knees <out> & eyes up"
 
 
 def _open(page, url: str) -> None:
     page.goto(f"{url}/clip_view", wait_until="domcontentloaded")
+    show_clip_section(page, "Notes and marks")
     page.get_by_role("heading", name="Notes and marks").wait_for(timeout=120_000)
     page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(timeout=120_000)
     page.wait_for_timeout(3000)  # the player reports its first frame: the page settles
@@ -79,6 +82,7 @@ def test_a_note_and_a_measured_angle_stay_after_a_reload(analysed_parkour_app, b
     angle = next(n for n in store.list_notes(clip_id) if n.kind == "angle")
     assert angle.angle_deg == pytest.approx(90.0 * 1.0, abs=3.0 * clip.width / clip.height)
 
+    show_clip_section(page, "Downloads and report")
     page.get_by_role("button", name="Make the report of this clip").click()
     with page.expect_download(timeout=180_000) as download:
         page.get_by_role("button", name="Download report_").click()

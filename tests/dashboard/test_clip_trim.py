@@ -69,6 +69,7 @@ def test_a_saved_trim_limits_the_player_metrics_and_annotated_clip_and_undo_rest
     at.run()
     assert frame_caption(at).startswith("Frame 135 of 40–135")
 
+    at.radio(key="clip_section").set_value("Downloads and report").run()
     at.button(key="make_video").click().run()
     assert not at.exception, at.exception
     (made,) = (tmp_path / "data" / "exports").rglob("*.mp4")
@@ -77,6 +78,7 @@ def test_a_saved_trim_limits_the_player_metrics_and_annotated_clip_and_undo_rest
     at.button(key="trim_undo_1").click().run()
     assert not at.exception, at.exception
     assert store.get_clip(clip_id).trim is None
+    at.radio(key="clip_section").set_value("Summary").run()
     assert metric(at, "Repetitions") == "3"
     assert frame_caption(at).startswith("Frame 0 of 0–149")
     assert len(store.read_angles(clip_id, 0)) == 150

@@ -46,7 +46,7 @@ def test_a_coach_swaps_left_and_right_on_a_real_clip_and_undoes_it(
                            estimator=get_estimator(2))
     person = store.get_clip(clip_id).athlete_track
     before = store.read_angles(clip_id, person, cleaned=False).set_index("frame")
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Correct joints")
     assert any(c.value == "Swapped by hand: no frames." for c in at.caption)
 
     swap_on_page(at, 10, 30, "Whole body")
@@ -88,7 +88,7 @@ def test_a_coach_swaps_left_and_right_on_a_real_clip_and_undoes_it(
 
 def test_a_wrong_range_is_one_error_line_and_nothing_is_kept(store: Store, tmp_path: Path):
     clip_id = make_synthetic_clip(store, tmp_path / "media")
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Correct joints")
     swap_on_page(at, 40, 20, "Legs")
     assert [e.value for e in at.error] == ["The first frame (40) comes after the last one (20)."]
     assert not at.success
@@ -97,7 +97,7 @@ def test_a_wrong_range_is_one_error_line_and_nothing_is_kept(store: Store, tmp_p
 
 def test_the_current_frame_button_takes_the_frame_shown(store: Store, tmp_path: Path):
     make_synthetic_clip(store, tmp_path / "media")
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Correct joints")
     at.slider(key="clip_frame").set_value(42).run()
     widget(at, "button", "Current frame").click()  # the first frame's
     at.run()

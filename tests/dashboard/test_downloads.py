@@ -30,7 +30,7 @@ def test_the_annotated_video_is_full_size_unless_the_smaller_one_is_chosen(
     store: Store, tmp_path: Path  # noqa: F811
 ):
     make_synthetic_clip(store, tmp_path / "clips", n_frames=20, size=(1920, 1080))
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Downloads and report")
     size = at.radio(key="clip_video_size")
     assert size.options == [
         "Full size, 1920×1080", "1280×720 (quicker to make and send)"]
@@ -55,7 +55,7 @@ def test_a_small_clip_has_no_size_choice_and_says_it_is_full_size(
     store: Store, tmp_path: Path  # noqa: F811
 ):
     make_synthetic_clip(store, tmp_path / "clips", n_frames=20)
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Downloads and report")
     assert not [r for r in at.radio if r.key == "clip_video_size"]
     at.button(key="make_video").click().run()
     assert any("320×240 (at the clip's full size)" in c.value for c in at.caption)
@@ -65,7 +65,7 @@ def test_a_photo_downloads_as_an_annotated_png_at_its_own_size(
     store: Store, tmp_path: Path, media  # noqa: F811
 ):
     add_photo(store, tmp_path / "photos", with_person=True)
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Downloads and report")
     assert not at.exception
     png = download(at, "Annotated photo (PNG)", media)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -42,7 +42,7 @@ def infos(at: AppTest) -> list[str]:
 def test_without_enough_labelled_frames_start_is_off_and_says_why(store: Store,
                                                                    tmp_path: Path):
     clip_id = make_synthetic_clip(store, tmp_path / "media")
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Correct joints")
     start = at.button(key="training_start")
     assert start.disabled
     assert ("Training needs at least 5 labelled frames; there are 0. Correct joints on more "
@@ -70,7 +70,7 @@ def test_with_frames_the_controls_show_and_the_stores_frames_train_a_model(
         tmp_path / "zip")
     assert len(read_labels(tmp_path / "zip" / "labels.json", splits=None)) == 5
 
-    at = open_page("clip_view")
+    at = open_page("clip_view", section="Correct joints")
     radio = at.radio(key="training_frames")
     assert radio.options == [md("Anna *Lee*") + "'s labelled frames (5)",
                              "Every athlete's labelled frames"]  # the name as plain text
