@@ -47,7 +47,6 @@ def preload_result_views() -> None:
         st.text_area("Text", key=f"{PRELOAD_KEY}_text", disabled=True,
                      label_visibility="collapsed")
         st.markdown("`code`")  # the monospace font
-        # The frame the coach clicks on (joints, notes): a component in its own frame,
-        # whose page and code the browser then has (fetched and compiled) for the
-        # Clip view's two.
+        # The frame the coach clicks on (the Clip view's joints and notes sections): a
+        # component in its own frame, whose page and code the browser then has.
         clickable_frame(np.zeros((2, 2, 3), np.uint8), key=f"{PRELOAD_KEY}_clickable")
