@@ -362,6 +362,15 @@ def summary_line(item: FileRun) -> str:
     return f"{item.name}: {item.message}"
 
 
+def may_end_within(files: list[FileRun], seconds: float) -> bool:
+    """Whether a batch of ``files`` may end within ``seconds``: no file waits its turn, and
+    no running file has more than that left by its frames' ETA (an ETA not known yet, or
+    over once the frames are done and the metrics are being stored, counts as near)."""
+    if any(f.status == "waiting" for f in files):
+        return False
+    return all(f.eta_s is None or f.eta_s <= seconds for f in files if f.status == "running")
+
+
 def fraction(item: FileRun) -> float:
     if item.status in ("done", "failed", "cancelled"):
         return 1.0

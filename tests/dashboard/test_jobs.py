@@ -74,6 +74,19 @@ def test_the_clip_length_is_told_from_the_frames_so_far():
     assert item.expected_duration_s() == pytest.approx(299 / 30)
 
 
+def test_the_progress_waits_for_the_end_only_when_it_is_near():
+    first = jobs.FileRun("a.mp4", Path("a"), status="done")
+    last = jobs.FileRun("b.mp4", Path("b"), status="running")
+    last.progress(10, 300, eta_s=9.0)
+    assert not jobs.may_end_within([first, last], 2.5)  # frames still to come
+    last.progress(260, 300, eta_s=1.2)
+    assert jobs.may_end_within([first, last], 2.5)
+    last.progress(300, 300, eta_s=None)  # frames done, the metrics being stored
+    assert jobs.may_end_within([first, last], 2.5)
+    waiting = jobs.FileRun("c.jpg", Path("c"))  # another file after it
+    assert not jobs.may_end_within([first, last, waiting], 2.5)
+
+
 def test_previews_are_built_at_a_lower_cpu_priority():
     def niceness() -> int:
         return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
