@@ -297,9 +297,12 @@ def session(mode: str, media: Path, people: str, seconds: float, record_s: float
                 page.get_by_role("button", name="Open in the Clip view").click()
                 page.get_by_role("heading", name="Clip view").wait_for(timeout=60_000)
                 page.get_by_text("live-").first.wait_for(timeout=60_000)
-                # the recording itself, analysed: its player and its angle chart
+                # the recording itself, analysed: its player and its angle chart. The
+                # player needs the clip's preview, built at a low CPU priority (nice 10)
+                # behind whatever else runs: in a loaded full test run it once took over
+                # 120 s (the frame and chart are shown meanwhile).
                 page.locator("iframe[title='dashboard.player.clip_player']").wait_for(
-                    timeout=120_000)
+                    timeout=360_000)
                 page.locator(".st-key-clip_chart_fig .js-plotly-plot").first.wait_for(
                     timeout=120_000)
                 page.wait_for_timeout(1_500)

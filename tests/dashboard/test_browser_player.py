@@ -172,7 +172,9 @@ def test_a_loop_between_two_frames_plays_over_from_its_in_point(
     assert min(seen) >= 10 and max(seen) <= 30, seen
     wraps = [i for i in range(1, len(seen)) if seen[i] < seen[i - 1]]
     assert wraps, seen  # it went back ...
-    assert all(seen[i] <= 14 for i in wraps), seen  # ... to the in point
+    # ... to the in point: sampled every 5 ms, but a loaded machine delays the sampler by
+    # up to a few frames (at 1x, 0.2 s is 6 frames), so within 7 frames of it
+    assert all(seen[i] <= 10 + 7 for i in wraps), seen
     # The arrow keys still step exactly one frame, and Esc clears the loop.
     player.locator("#player").focus()
     at = player_frame(page)
