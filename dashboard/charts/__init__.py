@@ -3,8 +3,9 @@
 Every figure is built from tables the analysis layer stored (this package
 computes no metric): angles over time, a joint's path, left/right symmetry,
 repetitions, two clips compared, one athlete's progress, and who is followed
-while a clip is being analysed (a still SVG picture). The athlete's left is always ``PALETTE.left``
-(blue) and right ``PALETTE.right`` (orange); the midline (trunk, pelvis)
+while a clip is being analysed (that one a still SVG picture, not Plotly). The
+athlete's left is always ``PALETTE.left`` (blue) and right ``PALETTE.right``
+(orange); the midline (trunk, pelvis)
 ``PALETTE.centre_chart``. Values as measured (raw) are thin dotted lines under
 the smoothed ones. The current frame, when given, is a
 vertical line across every panel (:func:`with_cursor`), added to a figure that

@@ -37,10 +37,6 @@ def _ticks(end: float, most: int = 8) -> list[float]:
     return [i * step for i in range(int(end / step + 1e-9) + 1)]
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
 def followed_svg(
     spans: Mapping[int, Sequence[tuple[float, float]]],
     duration_s: float | None,
@@ -78,7 +74,7 @@ def followed_svg(
                      f'stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text x="{x:.1f}" y="{axis_y + 20}" text-anchor="middle" '
                      f'font-family="sans-serif" font-size="13" fill="{INK}">'
-                     f'{_number(tick)}</text>')
+                     f'{tick:g}</text>')
     parts.append(f'<text class="axis-title" x="{LABEL_W + plot_w / 2:.1f}" '
                  f'y="{axis_y + 42}" text-anchor="middle" font-family="sans-serif" '
                  f'font-size="14" fill="{INK}">{escape(TIME)}</text>')

@@ -134,17 +134,13 @@ def test_a_ten_minute_clip_makes_a_figure_light_enough_to_resend():
     assert len(fig.to_json()) < 1_500_000
 
 
-def _svg(text: str) -> ET.Element:
-    return ET.fromstring(text)
-
-
 def _of_class(root: ET.Element, name: str) -> list[ET.Element]:
     return [e for e in root.iter() if e.get("class") == name]
 
 
 def test_who_is_followed_is_one_row_per_person_in_their_label_colour():
     spans = {0: [(0.0, 2.0), (3.0, 5.0)], 3: [(1.5, 5.0)]}
-    root = _svg(charts.followed_svg(spans, duration_s=8.0, analysed_until_s=5.0))
+    root = ET.fromstring(charts.followed_svg(spans, duration_s=8.0, analysed_until_s=5.0))
 
     people = _of_class(root, "person")
     assert [p.text for p in people] == ["Person 0", "Person 3"]
@@ -170,13 +166,14 @@ def test_who_is_followed_is_one_row_per_person_in_their_label_colour():
 
 
 def test_when_the_whole_clip_is_analysed_nothing_is_shaded():
-    root = _svg(charts.followed_svg({1: [(0.0, 4.0)]}, duration_s=4.0, analysed_until_s=4.0))
+    root = ET.fromstring(charts.followed_svg({1: [(0.0, 4.0)]}, duration_s=4.0,
+                                             analysed_until_s=4.0))
     assert not _of_class(root, "not-analysed")
     assert root.get("aria-label") == "People followed so far"
 
 
 def test_before_anyone_is_found_the_picture_says_so_and_draws_no_bar():
-    root = _svg(charts.followed_svg({}, duration_s=None, analysed_until_s=1.0))
+    root = ET.fromstring(charts.followed_svg({}, duration_s=None, analysed_until_s=1.0))
     assert root.get("aria-label") == "Nobody found so far"
     assert not _of_class(root, "seen")
 
